@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './types.ts';
+
+/** A database handle plus what it is, for the few places (readiness, doctor) that care. */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Cheap round trip; throws when the database is unreachable. */
+  ping(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** Options for opening the database. `url` is `sqlite:<path>`, `sqlite::memory:` or `postgres://…`. */
+export interface DatabaseOptions {
+  readonly url: string;
+  readonly poolSize?: number;
+  /** Milliseconds to wait for a PostgreSQL connection before failing. */
+  readonly connectTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+
+/** Opens SQLite (WAL) or PostgreSQL from a URL. Throws on an unsupported scheme. */
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  const { url } = options;
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return openPostgres(url, options);
+  }
+  throw new Error('unsupported database URL scheme (use sqlite: or postgres://)');
+}
+
+function openSqlite(path: string): DatabaseHandle {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SQLite(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    ping: async () => {
+      sqlite.prepare('select 1').get();
+    },
+    destroy: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    // bigint columns hold epoch milliseconds, well inside Number's safe range.
+    types: {
+      getTypeParser: (oid: number, format?: string) =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+    },
+  });
+  // An idle client that errors (server restart) must not crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    destroy: () => db.destroy(),
+  };
+}

@@ -1,0 +1,96 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+// Times are stored as epoch milliseconds in a 64-bit integer on both dialects.
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('users')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('email', 'varchar(254)', (c) => c.notNull().unique())
+        .addColumn('name', 'varchar(400)', (c) => c.notNull())
+        .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+        .addColumn('role', 'varchar(16)', (c) => c.notNull().defaultTo('user'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('refresh_tokens')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('user_id', 'varchar(36)', (c) =>
+          c.notNull().references('users.id').onDelete('cascade'),
+        )
+        .addColumn('family_id', 'varchar(36)', (c) => c.notNull())
+        .addColumn('token_hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('rotated_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('replaced_by', 'varchar(36)')
+        .execute();
+      await db.schema
+        .createIndex('refresh_tokens_family_idx')
+        .on('refresh_tokens')
+        .column('family_id')
+        .execute();
+      await db.schema
+        .createIndex('refresh_tokens_expires_idx')
+        .on('refresh_tokens')
+        .column('expires_at')
+        .execute();
+      await db.schema
+        .createTable('security_events')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+        .addColumn('ip', 'varchar(64)')
+        .addColumn('user_id', 'varchar(36)')
+        .addColumn('user_agent', 'varchar(512)')
+        .addColumn('rule', 'varchar(64)')
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'varchar(64)')
+        .execute();
+      await db.schema
+        .createIndex('security_events_time_idx')
+        .on('security_events')
+        .columns(['created_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('security_events_ip_idx')
+        .on('security_events')
+        .columns(['ip', 'created_at'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('security_events').execute();
+      await db.schema.dropTable('refresh_tokens').execute();
+      await db.schema.dropTable('users').execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+/** Builds the migrator for this schema; migrations are compiled in, not read from disk. */
+export function createMigrator(db: Kysely<unknown>): Migrator {
+  return new Migrator({ db, provider });
+}
+
+/** Applies every pending migration. Throws with the failing migration's name on error. */
+export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed`, { cause: error });
+  }
+  return (results ?? []).map((r) => r.migrationName);
+}
+
+/** Names of migrations that exist in code but are not yet applied to the database. */
+export async function listPendingMigrations(db: Kysely<unknown>): Promise<string[]> {
+  const all = await createMigrator(db).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}

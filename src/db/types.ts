@@ -1,0 +1,57 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** A user account. Times are Unix epoch milliseconds. */
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: 'user' | 'admin';
+  created_at: number;
+  updated_at: number;
+}
+
+/** One refresh token, stored only as its SHA-256 hash. Times are epoch milliseconds. */
+export interface RefreshTokensTable {
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  /** Set when this token was exchanged for a new one. */
+  rotated_at: number | null;
+  /** Set when the token (or its family) was revoked. */
+  revoked_at: number | null;
+  replaced_by: string | null;
+}
+
+/** One security event in the audit log. `details` is a JSON object encoded as text. */
+export interface SecurityEventsTable {
+  id: string;
+  created_at: number;
+  type: string;
+  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  ip: string | null;
+  user_id: string | null;
+  user_agent: string | null;
+  rule: string | null;
+  details: string;
+  request_id: string | null;
+}
+
+/** The whole schema as Kysely sees it. */
+export interface Database {
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  security_events: SecurityEventsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+export type SecurityEventRow = Selectable<SecurityEventsTable>;
+export type NewSecurityEventRow = Insertable<SecurityEventsTable>;
+// Generated is re-exported for future auto columns.
+export type { Generated };

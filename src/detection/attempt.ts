@@ -1,0 +1,51 @@
+/** The routes the detector knows. Credential routes are signup and login. */
+export type AuthRoute = 'signup' | 'login' | 'refresh' | 'logout' | 'me';
+
+/** Signup and login: the routes governed by IP blocks and the request-rate rule. */
+export function isCredentialRoute(route: AuthRoute): boolean {
+  return route === 'signup' || route === 'login';
+}
+
+/**
+ * One request as the detector sees it: no HTTP framework, no database.
+ * `ip` is the client address already resolved through trusted proxies.
+ */
+export interface Attempt {
+  readonly ip: string;
+  readonly userAgent: string;
+  readonly route: AuthRoute;
+  /** Normalised email submitted on signup/login, whether or not the account exists. */
+  readonly account?: string;
+  /** Authenticated user on token routes (refresh, me, logout), when known. */
+  readonly userId?: string;
+  readonly requestId: string;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
+
+/** What happened after an allowed attempt ran. */
+export type Outcome =
+  | { readonly kind: 'login_failed' }
+  | { readonly kind: 'login_succeeded'; readonly userId: string; readonly deviceId: string }
+  | { readonly kind: 'signup_succeeded'; readonly userId: string }
+  | { readonly kind: 'signup_failed' }
+  | { readonly kind: 'refreshed'; readonly userId: string }
+  | { readonly kind: 'refresh_failed' }
+  | { readonly kind: 'other' };
+
+/** The detector's answer to `precheck`. */
+export type Decision =
+  | { readonly action: 'allow'; readonly ticket: Ticket }
+  | {
+      readonly action: 'block';
+      readonly rule: string;
+      readonly code: string;
+      readonly message: string;
+      readonly retryAfterSeconds: number;
+    };
+
+/** Opaque handle linking a precheck to its record call (e.g. the reserved failure slot). */
+export interface Ticket {
+  readonly attempt: Attempt;
+  readonly reservation: string | null;
+}
