@@ -1,0 +1,69 @@
+import { availableParallelism } from 'node:os';
+import { ServiceBusyError } from '../errors.ts';
+
+/** Limits for {@link HashQueue}. */
+export interface HashQueueOptions {
+  /** Hashes running at once; default: number of CPUs. */
+  readonly maxInFlight?: number;
+  /** Hashes waiting in FIFO order beyond those running; default 512. */
+  readonly maxQueued?: number;
+  /** `Retry-After` seconds on the ServiceBusyError when full; default 1. */
+  readonly retryAfterSeconds?: number;
+}
+
+/**
+ * Bounded FIFO for CPU-heavy password work: at most `maxInFlight` tasks run, at most
+ * `maxQueued` wait; past that `run` rejects with ServiceBusyError instead of queueing.
+ */
+export class HashQueue {
+  readonly #maxInFlight: number;
+  readonly #maxQueued: number;
+  readonly #retryAfterSeconds: number;
+  readonly #waiting: Array<() => void> = [];
+  #inFlight = 0;
+
+  constructor(options: HashQueueOptions = {}) {
+    this.#maxInFlight = options.maxInFlight ?? availableParallelism();
+    this.#maxQueued = options.maxQueued ?? 512;
+    this.#retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) {
+      throw new RangeError('maxInFlight must be a positive integer');
+    }
+    if (!Number.isInteger(this.#maxQueued) || this.#maxQueued < 0) {
+      throw new RangeError('maxQueued must be a non-negative integer');
+    }
+  }
+
+  /** Tasks running now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Tasks waiting for a slot. */
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  /** Runs `task` when a slot is free. Rejects with ServiceBusyError when the queue is full. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#inFlight < this.#maxInFlight) {
+      this.#inFlight++;
+    } else if (this.#waiting.length >= this.#maxQueued) {
+      throw new ServiceBusyError(this.#retryAfterSeconds);
+    } else {
+      // The finishing task hands its slot over directly, so #inFlight stays counted.
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    try {
+      return await task();
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inFlight--;
+  }
+}

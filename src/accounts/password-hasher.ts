@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type Algorithm,
+  hash as argon2Hash,
+  hashSync as argon2HashSync,
+  verify as argon2Verify,
+  parseOptions,
+  type Version,
+} from '@node-rs/argon2';
+import bcrypt from 'bcrypt';
+import { HashQueue } from './hash-queue.ts';
+
+// @node-rs/argon2 declares these as ambient const enums, which isolated modules cannot read.
+const ARGON2ID = 2 as Algorithm;
+const VERSION_0X13 = 1 as Version;
+
+const BCRYPT_PREFIX = /^\$2[aby]\$\d{2}\$/;
+
+/** argon2id cost parameters; the defaults are OWASP's (19 MiB, 2 passes, 1 lane). */
+export interface Argon2Params {
+  /** Memory per hash in KiB; default 19456 (19 MiB). */
+  readonly memoryCostKiB: number;
+  /** Passes over memory; default 2. */
+  readonly timeCost: number;
+  /** Lanes; default 1. */
+  readonly parallelism: number;
+}
+
+/** The service's argon2id parameters (OWASP Password Storage Cheat Sheet minimum). */
+export const DEFAULT_ARGON2_PARAMS: Argon2Params = {
+  memoryCostKiB: 19456,
+  timeCost: 2,
+  parallelism: 1,
+};
+
+/** Options for {@link PasswordHasher}. */
+export interface PasswordHasherOptions {
+  readonly params?: Partial<Argon2Params>;
+  /** Bounds concurrent hashing; default: a private queue with default limits. */
+  readonly queue?: HashQueue;
+}
+
+/** Outcome of {@link PasswordHasher.verify}. */
+export interface VerifyResult {
+  readonly ok: boolean;
+  /** True when the stored hash is legacy (bcrypt) or weaker than the current parameters. */
+  readonly needsRehash: boolean;
+}
+
+/**
+ * argon2id hashing on libuv threads, bounded by a HashQueue; also verifies legacy bcrypt
+ * (`$2a$`, `$2b$`, `$2y$`) hashes and flags them for rehashing. Throws ServiceBusyError when full.
+ */
+export class PasswordHasher {
+  readonly #params: Argon2Params;
+  readonly #queue: HashQueue;
+  readonly #dummyHash: string;
+
+  /** Computes the dummy hash synchronously (one hash, ~15 ms at default cost): do it at boot. */
+  constructor(options: PasswordHasherOptions = {}) {
+    this.#params = { ...DEFAULT_ARGON2_PARAMS, ...options.params };
+    this.#queue = options.queue ?? new HashQueue();
+    // Made once, up front, with the live parameters: a lazily computed dummy would make the
+    // first unknown-email login cost two hashes, and fixed parameters could drift from ours.
+    this.#dummyHash = argon2HashSync(randomBytes(24).toString('base64url'), this.#argon2Options());
+  }
+
+  /** The argon2id parameters new hashes use. */
+  get params(): Argon2Params {
+    return this.#params;
+  }
+
+  /** Hashes a password to an argon2id PHC string (`$argon2id$v=19$m=…`). */
+  hash(password: string): Promise<string> {
+    return this.#queue.run(() => argon2Hash(password, this.#argon2Options()));
+  }
+
+  /**
+   * Checks `password` against a stored argon2id or bcrypt hash. An unrecognised or corrupt
+   * hash verifies as false after paying a dummy verify, so it costs the same as a miss.
+   */
+  async verify(storedHash: string, password: string): Promise<VerifyResult> {
+    if (BCRYPT_PREFIX.test(storedHash)) {
+      // `$2y$` (PHP) is the same algorithm as `$2b$`, but node bcrypt only accepts a/b.
+      const compatible = storedHash.startsWith('$2y$') ? `$2b$${storedHash.slice(4)}` : storedHash;
+      const ok = await this.#queue.run(() =>
+        bcrypt.compare(password, compatible).catch(() => false),
+      );
+      return { ok, needsRehash: true };
+    }
+    if (storedHash.startsWith('$argon2')) {
+      const ok = await this.#queue.run(() =>
+        argon2Verify(storedHash, password).catch(() => false),
+      );
+      return { ok, needsRehash: ok && this.needsRehash(storedHash) };
+    }
+    await this.dummyVerify(password);
+    return { ok: false, needsRehash: false };
+  }
+
+  /** True unless `storedHash` is argon2id v19 with at least the current cost parameters. */
+  needsRehash(storedHash: string): boolean {
+    if (!storedHash.startsWith('$argon2')) return true;
+    try {
+      const parsed = parseOptions(storedHash);
+      return (
+        parsed.algorithm !== ARGON2ID ||
+        parsed.version !== VERSION_0X13 ||
+        parsed.memoryCost < this.#params.memoryCostKiB ||
+        parsed.timeCost < this.#params.timeCost ||
+        parsed.parallelism < this.#params.parallelism
+      );
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * Verifies `password` against a dummy argon2id hash with the current parameters and
+   * discards the answer, so unknown emails cost what a wrong password costs.
+   */
+  async dummyVerify(password: string): Promise<void> {
+    const dummy = this.#dummyHash;
+    await this.#queue.run(() => argon2Verify(dummy, password).catch(() => false));
+  }
+
+  #argon2Options() {
+    return {
+      algorithm: ARGON2ID,
+      version: VERSION_0X13,
+      memoryCost: this.#params.memoryCostKiB,
+      timeCost: this.#params.timeCost,
+      parallelism: this.#params.parallelism,
+    };
+  }
+}

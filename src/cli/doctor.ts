@@ -1,0 +1,132 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
+import { createDatabase, listPendingMigrations } from '../db/index.ts';
+
+/** One line of the doctor's table. */
+export interface DoctorCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** What to do about a failure; empty when ok. */
+  readonly fix: string;
+}
+
+/** Pings Redis; resolves when it answers, rejects otherwise. Injected so doctor stays testable. */
+export type RedisPing = (url: string, cluster: boolean) => Promise<void>;
+
+/** Runs every check, none of which throws; a failed config stops the checks that need it. */
+export async function runDoctor(env: Env, cwd: string, pingRedis: RedisPing): Promise<DoctorCheck[]> {
+  const result = loadConfig(env, { cwd, loadDevSecret: loadOrCreateDevSecret });
+  if (!result.ok) {
+    return result.problems.map((problem) => ({
+      name: 'config',
+      ok: false,
+      detail: problem,
+      fix: 'Set the variable as described and run `flux-auth doctor` again.',
+    }));
+  }
+  const { config } = result;
+  const checks: DoctorCheck[] = [
+    { name: 'config', ok: true, detail: `${config.env}, ${describeSigning(config)}`, fix: '' },
+    checkDataDir(config),
+  ];
+  checks.push(...(await checkDatabase(config)));
+  checks.push(await checkRedis(config, pingRedis));
+  return checks;
+}
+
+function describeSigning(config: Config): string {
+  return config.signing.kind === 'eddsa' ? 'EdDSA key file' : 'HS256 secret';
+}
+
+function checkDataDir(config: Config): DoctorCheck {
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+    accessSync(config.dataDir, constants.W_OK);
+    return { name: 'data directory', ok: true, detail: `${config.dataDir} is writable`, fix: '' };
+  } catch {
+    return {
+      name: 'data directory',
+      ok: false,
+      detail: `${config.dataDir} is not writable`,
+      fix: 'Create it and give the service user write access, or set DATA_DIR.',
+    };
+  }
+}
+
+async function checkDatabase(config: Config): Promise<DoctorCheck[]> {
+  const where = redactUrl(config.databaseUrl);
+  let handle: ReturnType<typeof createDatabase> | undefined;
+  try {
+    handle = createDatabase({ url: config.databaseUrl, connectTimeoutMs: 3000 });
+    await handle.ping();
+  } catch (error) {
+    await handle?.destroy().catch(() => {});
+    return [
+      {
+        name: 'database',
+        ok: false,
+        detail: `cannot reach ${where}: ${reasonOf(error)}`,
+        fix: 'Check DATABASE_URL (host, port, user, database name) and that the server is running.',
+      },
+    ];
+  }
+  try {
+    const pending = await listPendingMigrations(handle.db);
+    const migrations: DoctorCheck =
+      pending.length === 0
+        ? { name: 'migrations', ok: true, detail: 'all applied', fix: '' }
+        : {
+            name: 'migrations',
+            ok: false,
+            detail: `${pending.length} pending: ${pending.join(', ')}`,
+            fix: 'Run `flux-auth migrate`.',
+          };
+    return [{ name: 'database', ok: true, detail: `${where} reachable`, fix: '' }, migrations];
+  } finally {
+    await handle.destroy().catch(() => {});
+  }
+}
+
+async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorCheck> {
+  if (!config.redisUrl) {
+    return { name: 'redis', ok: true, detail: 'not configured (in-process detection store)', fix: '' };
+  }
+  try {
+    await pingRedis(config.redisUrl, config.redisCluster);
+    return { name: 'redis', ok: true, detail: `${redactUrl(config.redisUrl)} reachable`, fix: '' };
+  } catch (error) {
+    return {
+      name: 'redis',
+      ok: false,
+      detail: `cannot reach ${redactUrl(config.redisUrl)}: ${reasonOf(error)}`,
+      fix: 'Check REDIS_URL and that Redis is running (redis-cli -u "$REDIS_URL" ping).',
+    };
+  }
+}
+
+/** Hides the password in a connection URL. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.startsWith('sqlite:') ? url : '(unparseable URL)';
+  }
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Driver messages can echo the connection string; keep them short and without credentials.
+  return message.replace(/\/\/[^@\s]*@/g, '//***@').slice(0, 200);
+}
+
+/** Renders the checks as an aligned text table. */
+export function formatDoctorTable(checks: readonly DoctorCheck[]): string {
+  const rows = checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail, c.fix]);
+  const header = ['status', 'check', 'detail', 'fix'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

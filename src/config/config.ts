@@ -1,0 +1,34 @@
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How the signing key for access tokens is obtained. */
+export type SigningConfig =
+  | { readonly kind: 'hs256'; readonly secret: string; readonly generated: boolean }
+  | { readonly kind: 'eddsa'; readonly privateKeyFile: string };
+
+/** Which addresses may set `X-Forwarded-For`: none, a hop count, or CIDRs. */
+export type TrustProxy = false | number | readonly string[];
+
+/** The whole typed, frozen service configuration. Durations carry their unit in the name. */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | null;
+  readonly redisCluster: boolean;
+  readonly signing: SigningConfig;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly trustProxy: TrustProxy;
+  readonly policyFile: string | null;
+  readonly hashMaxInFlight: number;
+  readonly hashMaxQueued: number;
+  readonly shutdownTimeoutMs: number;
+  readonly cleanupIntervalMs: number;
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { TrustProxy } from '../config/index.ts';
+import { installErrorHandler } from './error-handler.ts';
+import { createPrecheckHook, NO_DETECTION } from './plugins/detection-hook.ts';
+import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { healthRoutes } from './routes/health-routes.ts';
+
+/** Largest accepted request body, in bytes (SPEC §2). */
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The Fastify instance type this service builds. */
+export type App = FastifyInstance<
+  Server,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Everything the app is built from; nothing here listens or reads the environment. */
+export interface AppDependencies {
+  readonly accounts: AccountsPort;
+  readonly tokens: TokensPort;
+  readonly readiness: ReadinessPort;
+  readonly jwks: JwksPort;
+  readonly detector?: DetectorPort;
+  readonly clock?: () => number;
+  readonly trustProxy?: TrustProxy;
+  /** A pino logger; none for silence (tests). */
+  readonly logger?: FastifyBaseLogger;
+  /** Extra plugins to register under the app (admin routes, metrics) after the core. */
+  readonly extend?: (app: App) => Promise<void>;
+}
+
+/** Builds the Fastify app from services. Tests call this and use `app.inject()`. */
+export async function buildApp(deps: AppDependencies): Promise<App> {
+  const app: App = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: toFastifyTrustProxy(deps.trustProxy ?? false),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
+    return503OnClosing: true,
+    loggerInstance: deps.logger ?? pino({ level: 'silent' }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandler(app);
+  app.decorateRequest('detectionTicket', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(helmet, { global: true });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'flux-auth', version: '0.1.0' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  const detector = deps.detector ?? NO_DETECTION;
+  app.addHook('preHandler', createPrecheckHook(detector, deps.clock ?? Date.now));
+  await app.register(healthRoutes, { readiness: deps.readiness, jwks: deps.jwks });
+  await app.register(authRoutes, {
+    prefix: '/api/auth',
+    accounts: deps.accounts,
+    tokens: deps.tokens,
+    detector,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (deps.extend) await deps.extend(app);
+  return app;
+}
+
+// A hop count trusts that many proxies nearest to us, as proxy-addr does for numbers.
+function toFastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((a: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
+  return [...trust];
+}

@@ -1,0 +1,127 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError, UnauthenticatedError } from '../../errors.ts';
+import { deviceIdOf, recordOutcome } from '../plugins/detection-hook.ts';
+import type { AccountsPort, DetectorPort, RequestContext, TokensPort } from '../ports.ts';
+import { ErrorBody, LoginBody, PublicUserSchema, RefreshBody, SessionBody, SignupBody } from '../schemas.ts';
+import { bearerTokenOf } from './bearer.ts';
+
+/** What the auth routes are built from. */
+export interface AuthRoutesOptions {
+  readonly accounts: AccountsPort;
+  readonly tokens: TokensPort;
+  readonly detector: DetectorPort;
+}
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody };
+
+/** `/api/auth/*`: signup, login, refresh, logout, me. */
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opts) => {
+  const { accounts, tokens, detector } = opts;
+  const contextOf = (req: { ip: string; id: string; headers: Record<string, unknown> }) =>
+    ({
+      ip: req.ip,
+      requestId: req.id,
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    }) satisfies RequestContext;
+
+  app.post(
+    '/signup',
+    {
+      config: { detectionRoute: 'signup' },
+      schema: {
+        tags: ['auth'],
+        body: SignupBody,
+        response: { 201: SessionBody, 409: ErrorBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      let user: Awaited<ReturnType<AccountsPort['signup']>>;
+      try {
+        user = await accounts.signup(request.body);
+      } catch (error) {
+        if (error instanceof AppError) await recordOutcome(detector, request, { kind: 'signup_failed' });
+        throw error;
+      }
+      await recordOutcome(detector, request, { kind: 'signup_succeeded', userId: user.id });
+      const pair = await tokens.issuePair(user);
+      return reply.code(201).send({ user, ...pair });
+    },
+  );
+
+  app.post(
+    '/login',
+    {
+      config: { detectionRoute: 'login' },
+      schema: { tags: ['auth'], body: LoginBody, response: { 200: SessionBody, ...errors } },
+    },
+    async (request) => {
+      let user: Awaited<ReturnType<AccountsPort['login']>>;
+      try {
+        user = await accounts.login(request.body);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') {
+          await recordOutcome(detector, request, { kind: 'login_failed' });
+        }
+        throw error;
+      }
+      const deviceId = deviceIdOf(request);
+      await recordOutcome(detector, request, { kind: 'login_succeeded', userId: user.id, deviceId });
+      return { user, ...(await tokens.issuePair(user)) };
+    },
+  );
+
+  app.post(
+    '/refresh',
+    {
+      config: { detectionRoute: 'refresh' },
+      schema: { tags: ['auth'], body: RefreshBody, response: { 200: SessionBody, ...errors } },
+    },
+    async (request) => {
+      try {
+        const { user, ...pair } = await tokens.refresh(request.body.refreshToken, contextOf(request));
+        await recordOutcome(detector, request, { kind: 'refreshed', userId: user.id });
+        return { user, ...pair };
+      } catch (error) {
+        await recordOutcome(detector, request, { kind: 'refresh_failed' });
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/logout',
+    {
+      config: { detectionRoute: 'logout' },
+      schema: {
+        tags: ['auth'],
+        body: RefreshBody,
+        response: { 204: Type.Null({ description: 'Session revoked' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await tokens.logout(request.body.refreshToken);
+      await recordOutcome(detector, request, { kind: 'other' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      config: { detectionRoute: 'me' },
+      schema: {
+        tags: ['auth'],
+        security: [{ bearerAuth: [] }],
+        response: { 200: Type.Object({ user: PublicUserSchema }), ...errors },
+      },
+    },
+    async (request) => {
+      const claims = await tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
+      const user = await accounts.getUser(claims.sub);
+      if (!user) throw new UnauthenticatedError('The account of this token no longer exists');
+      await recordOutcome(detector, request, { kind: 'other' });
+      return { user };
+    },
+  );
+};

@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import {
+  AccountService,
+  HashQueue,
+  PasswordHasher,
+  PasswordPolicy,
+  UserRepository,
+} from './accounts/index.ts';
+import { AuditRecorder } from './audit/index.ts';
+import type { Config } from './config/index.ts';
+import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
+import { SecurityEventBus } from './events/index.ts';
+import { type App, buildApp } from './http/app.ts';
+import type { DependencyState, DetectorPort } from './http/ports.ts';
+import { AccessTokens, type AccessTokenKey, RefreshTokens, TokenService } from './tokens/index.ts';
+
+/** Every long-lived service of one instance, built from config; `close` releases them all. */
+export interface Services {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly database: DatabaseHandle;
+  readonly bus: SecurityEventBus;
+  readonly audit: AuditRecorder;
+  readonly accounts: AccountService;
+  readonly users: UserRepository;
+  readonly refreshTokens: RefreshTokens;
+  readonly tokens: TokenService<Awaited<ReturnType<AccountService['getUser']>> & object>;
+  readonly accessTokens: AccessTokens;
+  readonly detector: DetectorPort;
+  readonly detectorStatus: () => DependencyState;
+  close(): Promise<void>;
+}
+
+/** Overrides for tests: a clock, a database URL, a ready-made detector. */
+export interface ServiceOverrides {
+  readonly clock?: () => number;
+  readonly detector?: (bus: SecurityEventBus) => {
+    detector: DetectorPort;
+    status: () => DependencyState;
+    close: () => Promise<void>;
+  };
+}
+
+/** Builds all services from config (migrating in development). Throws if the database fails. */
+export async function createServices(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  const clock = overrides.clock ?? Date.now;
+  const database = createDatabase({ url: config.databaseUrl });
+  if (config.env !== 'production') await migrateToLatest(database.db);
+  const bus = new SecurityEventBus((error, event) =>
+    logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
+  );
+  bus.subscribe((event) => {
+    logger.warn({ securityEvent: event }, `security event ${event.type}`);
+  });
+  const audit = new AuditRecorder({
+    db: database.db,
+    onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
+  });
+  audit.attach(bus);
+  const users = new UserRepository(database.db);
+  const queue = new HashQueue({
+    maxInFlight: config.hashMaxInFlight,
+    maxQueued: config.hashMaxQueued,
+  });
+  const hasher = new PasswordHasher({ queue });
+  const accounts = new AccountService({
+    users,
+    hasher,
+    policy: new PasswordPolicy(),
+    clock,
+    onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
+  });
+  const accessTokens = await AccessTokens.create({
+    key: readSigningKey(config),
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    clock,
+  });
+  const refreshTokens = new RefreshTokens({
+    db: database.db,
+    events: bus,
+    ttlMs: config.refreshTokenTtlSeconds * 1000,
+    clock,
+  });
+  const tokens = new TokenService({ accessTokens, refreshTokens, users: accounts });
+  const detection = overrides.detector?.(bus) ?? {
+    detector: noDetector(),
+    status: (): DependencyState => ({ status: 'not_configured' }),
+    close: async () => {},
+  };
+  return {
+    config,
+    logger,
+    database,
+    bus,
+    audit,
+    accounts,
+    users,
+    refreshTokens,
+    tokens,
+    accessTokens,
+    detector: detection.detector,
+    detectorStatus: detection.status,
+    close: async () => {
+      await detection.close();
+      await audit.flush();
+      await database.destroy();
+    },
+  };
+}
+
+function noDetector(): DetectorPort {
+  return {
+    precheck: async (attempt) => ({ action: 'allow', ticket: { attempt, reservation: null } }),
+    record: async () => {},
+  };
+}
+
+function readSigningKey(config: Config): AccessTokenKey {
+  if (config.signing.kind === 'hs256') return { alg: 'HS256', secret: config.signing.secret };
+  return { alg: 'EdDSA', privateKeyPem: readFileSync(config.signing.privateKeyFile, 'utf8') };
+}
+
+/** Builds the HTTP app over the services (does not listen). */
+export function createHttpApp(services: Services, clock: () => number = Date.now): Promise<App> {
+  return buildApp({
+    accounts: services.accounts,
+    tokens: services.tokens,
+    jwks: () => services.accessTokens.getJwks(),
+    detector: services.detector,
+    clock,
+    trustProxy: services.config.trustProxy,
+    logger: services.logger,
+    readiness: async () => ({
+      database: await databaseState(services.database),
+      detectionStore: services.detectorStatus(),
+    }),
+  });
+}
+
+async function databaseState(database: DatabaseHandle): Promise<DependencyState> {
+  try {
+    await withTimeout(database.ping(), 2000);
+    return { status: 'ok' };
+  } catch {
+    return { status: 'down', detail: 'database did not answer' };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A running instance: the listening app and how to stop it gracefully. */
+export interface RunningService {
+  readonly app: App;
+  readonly services: Services;
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Builds everything and listens on the configured host and port. */
+export async function startService(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<RunningService> {
+  const services = await createServices(config, logger, overrides);
+  const app = await createHttpApp(services, overrides.clock);
+  const address = await app.listen({ host: config.host, port: config.port });
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    // Stop accepting, let in-flight requests finish, then flush and close pools.
+    stopping ??= app.close().then(() => services.close());
+    return stopping;
+  };
+  return { app, services, address, stop };
+}

@@ -1,0 +1,87 @@
+/**
+ * A string-keyed map with a cap on keys and an incremental sweep of expired values.
+ * Writes move a key to the back; over the cap the front (least recently written) goes.
+ */
+export class BoundedMap<V> {
+  readonly #map = new Map<string, V>();
+  readonly #maxKeys: number;
+  readonly #isExpired: (value: V, now: number) => boolean;
+  readonly #sweepPerWrite: number;
+  #cursor: Iterator<[string, V]> | null = null;
+  #evictions = 0;
+
+  /** `isExpired` decides what a sweep may drop; each write examines `sweepPerWrite` keys. */
+  constructor(
+    maxKeys: number,
+    isExpired: (value: V, now: number) => boolean,
+    sweepPerWrite = 2,
+  ) {
+    this.#maxKeys = maxKeys;
+    this.#isExpired = isExpired;
+    this.#sweepPerWrite = sweepPerWrite;
+  }
+
+  /** Number of keys held. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  /** Keys dropped because the cap was reached (expired keys are not counted). */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** The value, or undefined. Does not change the order. */
+  get(key: string): V | undefined {
+    return this.#map.get(key);
+  }
+
+  /** Stores the value as most recent, evicts over the cap, and sweeps a few keys. */
+  set(key: string, value: V, now: number): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    while (this.#map.size > this.#maxKeys) {
+      const oldest = this.#map.keys().next();
+      if (oldest.done === true) break;
+      this.#map.delete(oldest.value);
+      this.#evictions += 1;
+    }
+    this.#sweepSome(now, this.#sweepPerWrite);
+  }
+
+  /** Removes a key; true when it was present. */
+  delete(key: string): boolean {
+    return this.#map.delete(key);
+  }
+
+  /** Drops every expired value now (O(n)); returns how many were dropped. */
+  sweep(now: number): number {
+    let dropped = 0;
+    for (const [key, value] of this.#map) {
+      if (this.#isExpired(value, now)) {
+        this.#map.delete(key);
+        dropped += 1;
+      }
+    }
+    this.#cursor = null;
+    return dropped;
+  }
+
+  /** Iterates over live entries (expired ones included until swept). */
+  entries(): IterableIterator<[string, V]> {
+    return this.#map.entries();
+  }
+
+  #sweepSome(now: number, count: number): void {
+    for (let i = 0; i < count; i += 1) {
+      if (this.#cursor === null) this.#cursor = this.#map.entries();
+      const next = this.#cursor.next();
+      if (next.done === true) {
+        this.#cursor = null;
+        return;
+      }
+      const [key, value] = next.value;
+      if (this.#isExpired(value, now)) this.#map.delete(key);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/** Public surface of the counter store: the interface, its memory and Redis kinds. */
+export type {
+  AccountGuardLimits,
+  AccountPrecheckInput,
+  AccountPrecheckResult,
+  AccountRecordInput,
+  AccountRecordResult,
+  BlockEvidence,
+  BlockRecord,
+  CounterStore,
+  IpPrecheckInput,
+  IpPrecheckResult,
+  IpRecordInput,
+  IpRecordResult,
+  IpRuleLimits,
+  IpRuleName,
+  LastLogin,
+  RefreshCountInput,
+  SetBlockInput,
+  SlotOutcome,
+} from './counter-store.ts';
+export { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
+export {
+  BLOCK_REASONS,
+  MemoryCounterStore,
+  type MemoryCounterStoreOptions,
+} from './memory-counter-store.ts';
+export {
+  createRedisClient,
+  type RedisClient,
+  type RedisClientOptions,
+  waitForRedisReady,
+} from './redis-client.ts';
+export { RedisCounterStore, type RedisCounterStoreOptions } from './redis-counter-store.ts';

@@ -1,0 +1,337 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type {
+  AccountPrecheckInput,
+  AccountPrecheckResult,
+  AccountRecordInput,
+  AccountRecordResult,
+  BlockRecord,
+  CounterStore,
+  IpPrecheckInput,
+  IpPrecheckResult,
+  IpRecordInput,
+  IpRecordResult,
+  IpRuleName,
+  RefreshCountInput,
+  SetBlockInput,
+} from './counter-store.ts';
+import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
+import { BLOCK_REASONS } from './memory-counter-store.ts';
+import type { RedisClient } from './redis-client.ts';
+import {
+  COUNT_REFRESH,
+  PRECHECK_ACCOUNT,
+  PRECHECK_IP,
+  RECORD_ACCOUNT,
+  RECORD_IP,
+  SET_BLOCK,
+  UNBLOCK,
+} from './redis-scripts.ts';
+
+/** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
+export interface RedisCounterStoreOptions {
+  /** Default `fa:`; tests use a random prefix to isolate their keys. */
+  readonly keyPrefix?: string;
+  readonly maxEntriesPerKey?: number;
+  readonly pendingTtlMs?: number;
+}
+
+interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function script(lua: string): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+const SCRIPTS = {
+  precheckIp: script(PRECHECK_IP),
+  recordIp: script(RECORD_IP),
+  setBlock: script(SET_BLOCK),
+  unblock: script(UNBLOCK),
+  precheckAccount: script(PRECHECK_ACCOUNT),
+  recordAccount: script(RECORD_ACCOUNT),
+  countRefresh: script(COUNT_REFRESH),
+} as const;
+
+/**
+ * `CounterStore` on Redis (standalone or Cluster, ioredis 5). Each operation is one Lua
+ * script (EVALSHA, EVAL on NOSCRIPT) over keys of one hash tag: `fa:{ip:1.2.3.4}:fail`.
+ * Creating or lifting a block also updates the block index (another slot) in the background.
+ */
+export class RedisCounterStore implements CounterStore {
+  readonly #client: RedisClient;
+  readonly #prefix: string;
+  readonly #maxEntries: number;
+  readonly #pendingTtlMs: number;
+  readonly #instance = randomBytes(6).toString('base64url');
+  #sequence = 0;
+
+  /** Throws when `keyPrefix` contains a brace (it would break the hash tags). */
+  constructor(client: RedisClient, options: RedisCounterStoreOptions = {}) {
+    const prefix = options.keyPrefix ?? 'fa:';
+    if (prefix.includes('{') || prefix.includes('}')) {
+      throw new Error(`Redis key prefix must not contain braces: ${prefix}`);
+    }
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#maxEntries = options.maxEntriesPerKey ?? 1000;
+    this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
+  }
+
+  /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
+  get keyPrefix(): string {
+    return this.#prefix;
+  }
+
+  /** See `CounterStore.precheckIp`. */
+  async precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
+    const { bruteForce: bf, botActivity: bot } = input;
+    const reservation = input.account === null ? '' : `${input.account}|${this.#nextId()}`;
+    const reply = await this.#run(SCRIPTS.precheckIp, this.#ipKeys(input.ipKey), [
+      input.now,
+      this.#nextId(),
+      reservation,
+      bot.limit,
+      bot.windowMs,
+      bot.blockMs,
+      flag(bot.isEnforced),
+      bf.limit,
+      bf.windowMs,
+      bf.blockMs,
+      flag(bf.isEnforced),
+      flag(input.isExempt),
+      this.#pendingTtlMs,
+      this.#maxEntries,
+      BLOCK_REASONS.bot_activity,
+      BLOCK_REASONS.brute_force,
+    ]);
+    const fields = asArray(reply);
+    const status = String(fields[0]);
+    const monitored: IpRuleName[] = [];
+    if (num(fields[4]) === 1) monitored.push('bot_activity');
+    if (num(fields[5]) === 1) monitored.push('brute_force');
+    const block = status === 'blocked' || status === 'created' ? this.#block(input.ipKey, fields, 6) : null;
+    if (status === 'created' && block !== null) this.#indexBlock(block);
+    return {
+      block,
+      isBlockCreated: status === 'created',
+      requests: num(fields[1]),
+      failures: num(fields[2]),
+      pending: num(fields[3]),
+      reservation: status === 'reserved' ? reservation : null,
+      isBusy: status === 'busy',
+      monitored,
+    };
+  }
+
+  /** See `CounterStore.recordIp`. */
+  async recordIp(input: IpRecordInput): Promise<IpRecordResult> {
+    const bf = input.bruteForce;
+    const [blockKey, , failKey, pendKey] = this.#ipKeys(input.ipKey);
+    const reply = await this.#run(SCRIPTS.recordIp, [blockKey, failKey, pendKey], [
+      input.now,
+      input.reservation ?? '',
+      input.outcome,
+      `${input.account}|`,
+      `${input.account}|${this.#nextId()}`,
+      bf.limit,
+      bf.windowMs,
+      bf.blockMs,
+      flag(bf.isEnforced),
+      flag(input.isExempt),
+      this.#pendingTtlMs,
+      this.#maxEntries,
+      BLOCK_REASONS.brute_force,
+    ]);
+    const fields = asArray(reply);
+    const block = fields.length > 3 ? this.#block(input.ipKey, fields, 3) : null;
+    if (block !== null) this.#indexBlock(block);
+    return {
+      failures: num(fields[0]),
+      cleared: num(fields[1]),
+      isMonitored: num(fields[2]) === 1,
+      block,
+    };
+  }
+
+  /** See `CounterStore.precheckAccount`. */
+  async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+    const keys = this.#accountKeys(input.account).slice(0, 4);
+    const reply = await this.#run(SCRIPTS.precheckAccount, keys, [
+      input.now,
+      input.ipKey,
+      input.guard.windowMs,
+      input.knownIpTtlMs,
+    ]);
+    const fields = asArray(reply);
+    return {
+      throttledUntil: num(fields[0]),
+      isKnownIp: num(fields[1]) === 1,
+      failures: num(fields[2]),
+      distinctIps: num(fields[3]),
+    };
+  }
+
+  /** See `CounterStore.recordAccount`. */
+  async recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
+    const { guard } = input;
+    const reply = await this.#run(SCRIPTS.recordAccount, this.#accountKeys(input.account), [
+      input.now,
+      input.outcome,
+      input.ipKey,
+      input.ip,
+      input.deviceId ?? '',
+      guard.failureLimit,
+      guard.distinctIpLimit,
+      guard.windowMs,
+      guard.throttleMs,
+      input.knownIpTtlMs,
+      input.knownIpMax,
+      input.devicesWindowMs,
+      this.#nextId(),
+      this.#maxEntries,
+    ]);
+    const fields = asArray(reply);
+    const prevIpKey = String(fields[4] ?? '');
+    return {
+      failures: num(fields[0]),
+      distinctIps: num(fields[1]),
+      throttleStartedUntil: num(fields[2]),
+      previousLogin:
+        prevIpKey === '' ? null : { ip: String(fields[3]), ipKey: prevIpKey, at: num(fields[5]) },
+      distinctDevices: num(fields[6]),
+      isNewDevice: num(fields[7]) === 1,
+    };
+  }
+
+  /** See `CounterStore.countRefresh`. */
+  async countRefresh(input: RefreshCountInput): Promise<number> {
+    const key = `${this.#prefix}{user:${input.userId}}:refresh`;
+    const reply = await this.#run(SCRIPTS.countRefresh, [key], [
+      input.now,
+      input.windowMs,
+      this.#nextId(),
+      this.#maxEntries,
+    ]);
+    return num(reply);
+  }
+
+  /** See `CounterStore.getBlock`. */
+  async getBlock(ipKey: string, now: number): Promise<BlockRecord | null> {
+    const [blockKey] = this.#ipKeys(ipKey);
+    const fields = await this.#client.hmget(blockKey, ...BLOCK_FIELDS);
+    const block = this.#block(ipKey, fields, 0);
+    return block !== null && block.expiresAt > now ? block : null;
+  }
+
+  /** See `CounterStore.listBlocks`. Trims expired and lifted entries from the index. */
+  async listBlocks(now: number): Promise<BlockRecord[]> {
+    const index = this.#indexKey();
+    await this.#client.zremrangebyscore(index, '-inf', now);
+    const ipKeys = await this.#client.zrange(index, 0, -1);
+    const blocks = await Promise.all(ipKeys.map((ipKey) => this.getBlock(ipKey, now)));
+    const gone = ipKeys.filter((_, i) => blocks[i] === null);
+    if (gone.length > 0) await this.#client.zrem(index, ...gone);
+    return blocks.filter((b): b is BlockRecord => b !== null);
+  }
+
+  /** See `CounterStore.setBlock`. */
+  async setBlock(input: SetBlockInput): Promise<BlockRecord> {
+    const [blockKey] = this.#ipKeys(input.ipKey);
+    const reply = await this.#run(SCRIPTS.setBlock, [blockKey], [
+      input.now,
+      input.rule,
+      input.reason,
+      input.evidence.count,
+      input.evidence.limit,
+      input.evidence.windowMs,
+      input.blockMs,
+      flag(input.manual),
+    ]);
+    const block = this.#block(input.ipKey, asArray(reply), 0);
+    if (block === null) throw new Error('Redis returned no block');
+    await this.#client.zadd(this.#indexKey(), block.expiresAt, block.ipKey);
+    return block;
+  }
+
+  /** See `CounterStore.unblock`. */
+  async unblock(ipKey: string, now: number): Promise<boolean> {
+    const reply = await this.#run(SCRIPTS.unblock, this.#ipKeys(ipKey), [now]);
+    await this.#client.zrem(this.#indexKey(), ipKey);
+    return num(reply) === 1;
+  }
+
+  /** PING; rejects when Redis does not answer. */
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  #nextId(): string {
+    this.#sequence += 1;
+    return `${this.#instance}${this.#sequence.toString(36)}`;
+  }
+
+  #ipKeys(ipKey: string): [string, string, string, string] {
+    const base = `${this.#prefix}{ip:${ipKey}}:`;
+    return [`${base}block`, `${base}bot`, `${base}fail`, `${base}pend`];
+  }
+
+  #accountKeys(account: string): string[] {
+    const base = `${this.#prefix}{acct:${account}}:`;
+    return ['throttle', 'known', 'fail', 'failips', 'devices', 'last'].map((s) => base + s);
+  }
+
+  #indexKey(): string {
+    return `${this.#prefix}blocks`;
+  }
+
+  #indexBlock(block: BlockRecord): void {
+    // Another slot than the IP keys, so not in the script; a lost write is trimmed on read.
+    this.#client.zadd(this.#indexKey(), block.expiresAt, block.ipKey).catch(() => {});
+  }
+
+  #block(ipKey: string, fields: readonly unknown[], at: number): BlockRecord | null {
+    const expiresAt = fields[at + 3];
+    if (expiresAt === null || expiresAt === undefined) return null;
+    return {
+      ipKey,
+      rule: String(fields[at]),
+      reason: String(fields[at + 1]),
+      createdAt: num(fields[at + 2]),
+      expiresAt: num(expiresAt),
+      manual: String(fields[at + 4]) === '1',
+      evidence: {
+        count: num(fields[at + 5]),
+        limit: num(fields[at + 6]),
+        windowMs: num(fields[at + 7]),
+      },
+    };
+  }
+
+  async #run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      // After a Redis restart or failover the script cache is empty.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#client.eval(s.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+const BLOCK_FIELDS = ['rule', 'reason', 'createdAt', 'expiresAt', 'manual', 'count', 'limit', 'windowMs'];
+
+function flag(value: boolean): string {
+  return value ? '1' : '0';
+}
+
+function num(value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function asArray(reply: unknown): unknown[] {
+  if (!Array.isArray(reply)) throw new Error('Unexpected Redis script reply');
+  return reply;
+}

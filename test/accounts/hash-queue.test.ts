@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { HashQueue } from '../../src/accounts/index.ts';
+import { ServiceBusyError } from '../../src/errors.ts';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe('HashQueue', () => {
+  it('runs at most maxInFlight, queues up to maxQueued, then refuses with 503', async () => {
+    const queue = new HashQueue({ maxInFlight: 2, maxQueued: 3 });
+    const gate = deferred();
+    let running = 0;
+    let peak = 0;
+    const task = async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await gate.promise;
+      running--;
+      return 'done';
+    };
+    const accepted = Array.from({ length: 5 }, () => queue.run(task));
+    expect(queue.inFlight).toBe(2);
+    expect(queue.queued).toBe(3);
+
+    const refused = queue.run(task);
+    await expect(refused).rejects.toBeInstanceOf(ServiceBusyError);
+    await expect(refused).rejects.toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
+
+    gate.resolve();
+    await expect(Promise.all(accepted)).resolves.toEqual(Array(5).fill('done'));
+    expect(peak).toBe(2);
+    expect(queue.inFlight).toBe(0);
+    expect(queue.queued).toBe(0);
+  });
+
+  it('starts queued work in FIFO order and frees the slot when a task fails', async () => {
+    const queue = new HashQueue({ maxInFlight: 1, maxQueued: 10 });
+    const order: number[] = [];
+    const first = queue.run(async () => {
+      throw new Error('boom');
+    });
+    const rest = [1, 2, 3].map((n) =>
+      queue.run(async () => {
+        order.push(n);
+      }),
+    );
+    await expect(first).rejects.toThrow('boom');
+    await Promise.all(rest);
+    expect(order).toEqual([1, 2, 3]);
+    expect(queue.inFlight).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+import bcrypt from 'bcrypt';
+import { describe, expect, it } from 'vitest';
+import { HashQueue, PasswordHasher } from '../../src/accounts/index.ts';
+import { ServiceBusyError } from '../../src/errors.ts';
+
+describe('PasswordHasher', () => {
+  const hasher = new PasswordHasher();
+
+  it('hashes with argon2id at OWASP parameters and verifies', async () => {
+    const hash = await hasher.hash('a long enough password');
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    await expect(hasher.verify(hash, 'a long enough password')).resolves.toEqual({
+      ok: true,
+      needsRehash: false,
+    });
+    await expect(hasher.verify(hash, 'a long enough passworD')).resolves.toMatchObject({
+      ok: false,
+    });
+  });
+
+  it.each(['$2a$', '$2b$', '$2y$'])('verifies legacy bcrypt %s hashes and asks for a rehash', async (prefix) => {
+    const legacy = `${prefix}${(await bcrypt.hash('legacy secret', 4)).slice(4)}`;
+    await expect(hasher.verify(legacy, 'legacy secret')).resolves.toEqual({
+      ok: true,
+      needsRehash: true,
+    });
+    await expect(hasher.verify(legacy, 'legacy secreT')).resolves.toMatchObject({ ok: false });
+  });
+
+  it('flags argon2 hashes weaker than the current parameters', async () => {
+    const weak = new PasswordHasher({ params: { memoryCostKiB: 1024, timeCost: 1 } });
+    const weakHash = await weak.hash('some password here');
+    expect(hasher.needsRehash(weakHash)).toBe(true);
+    await expect(hasher.verify(weakHash, 'some password here')).resolves.toEqual({
+      ok: true,
+      needsRehash: true,
+    });
+  });
+
+  it('treats an unknown hash format as a miss, after paying a dummy verify', async () => {
+    await expect(hasher.verify('plaintext-oops', 'plaintext-oops')).resolves.toEqual({
+      ok: false,
+      needsRehash: false,
+    });
+  });
+
+  it('dummyVerify costs about one real verify', async () => {
+    const hash = await hasher.hash('timing password');
+    await hasher.dummyVerify('warm up the dummy hash');
+    const timed = async (fn: () => Promise<unknown>) => {
+      const start = performance.now();
+      await fn();
+      return performance.now() - start;
+    };
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    const real: number[] = [];
+    const dummy: number[] = [];
+    // Interleaved, so load from parallel test files hits both sides alike.
+    for (let i = 0; i < 9; i++) {
+      real.push(await timed(() => hasher.verify(hash, 'wrong password')));
+      dummy.push(await timed(() => hasher.dummyVerify('wrong password')));
+    }
+    const ratio = median(dummy) / median(real);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+  });
+
+  it('sends hash and verify through the bounded queue', async () => {
+    const queue = new HashQueue({ maxInFlight: 1, maxQueued: 1 });
+    const bounded = new PasswordHasher({ queue, params: { memoryCostKiB: 1024, timeCost: 1 } });
+    const stored = await new PasswordHasher().hash('x'.repeat(10));
+    const running = bounded.hash('first password');
+    const waiting = bounded.verify(stored, 'x'.repeat(10));
+    expect([queue.inFlight, queue.queued]).toEqual([1, 1]);
+    const third = bounded.hash('third password');
+    await expect(third).rejects.toBeInstanceOf(ServiceBusyError);
+    await expect(running).resolves.toMatch(/^\$argon2id\$/);
+    await expect(waiting).resolves.toMatchObject({ ok: true });
+  });
+});
