@@ -35,6 +35,8 @@ export interface Services {
 /** Overrides for tests: a clock, a database URL, a ready-made detector. */
 export interface ServiceOverrides {
   readonly clock?: () => number;
+  /** An open, migrated database to use instead of opening `config.databaseUrl`. */
+  readonly database?: DatabaseHandle;
   readonly detector?: (bus: SecurityEventBus) => {
     detector: DetectorPort;
     status: () => DependencyState;
@@ -49,8 +51,8 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const clock = overrides.clock ?? Date.now;
-  const database = createDatabase({ url: config.databaseUrl });
-  if (config.env !== 'production') await migrateToLatest(database.db);
+  const database = overrides.database ?? createDatabase({ url: config.databaseUrl });
+  if (!overrides.database && config.env !== 'production') await migrateToLatest(database.db);
   const bus = new SecurityEventBus((error, event) =>
     logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
   );
@@ -110,7 +112,8 @@ export async function createServices(
     close: async () => {
       await detection.close();
       await audit.flush();
-      await database.destroy();
+      // A database handed in by the caller is the caller's to close.
+      if (!overrides.database) await database.destroy();
     },
   };
 }

@@ -89,9 +89,7 @@ export class PasswordHasher {
       return { ok, needsRehash: true };
     }
     if (storedHash.startsWith('$argon2')) {
-      const ok = await this.#queue.run(() =>
-        argon2Verify(storedHash, password).catch(() => false),
-      );
+      const ok = await this.#queue.run(() => argon2Verify(storedHash, password).catch(() => false));
       return { ok, needsRehash: ok && this.needsRehash(storedHash) };
     }
     await this.dummyVerify(password);

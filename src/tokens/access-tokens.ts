@@ -131,7 +131,8 @@ export class AccessTokens {
     } catch (error) {
       // Only a validly signed token reaches the exp check, so saying "expired" leaks nothing.
       // jose errors are dropped, not chained: some carry the decoded payload.
-      if (error instanceof errors.JWTExpired) throw new UnauthenticatedError('Access token expired');
+      if (error instanceof errors.JWTExpired)
+        throw new UnauthenticatedError('Access token expired');
       throw new UnauthenticatedError('Invalid access token');
     }
     return toClaims(payload);

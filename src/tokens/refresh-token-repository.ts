@@ -82,9 +82,7 @@ export class RefreshTokenRepository {
   async deleteExpired(now: number, revokedBefore: number): Promise<number> {
     const result = await this.#db
       .deleteFrom('refresh_tokens')
-      .where((eb) =>
-        eb.or([eb('expires_at', '<=', now), eb('revoked_at', '<', revokedBefore)]),
-      )
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('revoked_at', '<', revokedBefore)]))
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

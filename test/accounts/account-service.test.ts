@@ -66,7 +66,11 @@ forEachDialect((_dialect, open) => {
     it('treats full-width and upper-case spellings as the same account (409)', async () => {
       await accounts.signup({ email: 'dave@example.com', password: 'mango-sunset-77', name: 'D' });
       await expect(
-        accounts.signup({ email: 'ＤＡＶＥ＠ＥＸＡＭＰＬＥ．ＣＯＭ', password: 'mango-sunset-78', name: 'D2' }),
+        accounts.signup({
+          email: 'ＤＡＶＥ＠ＥＸＡＭＰＬＥ．ＣＯＭ',
+          password: 'mango-sunset-78',
+          name: 'D2',
+        }),
       ).rejects.toBeInstanceOf(EmailTakenError);
       await expect(
         accounts.signup({ email: '  DAVE@example.COM', password: 'mango-sunset-79', name: 'D3' }),
@@ -104,7 +108,11 @@ forEachDialect((_dialect, open) => {
     });
 
     it('hashes the NFKC form, so full-width spellings of the password log in', async () => {
-      await accounts.signup({ email: 'fay@example.com', password: 'ｐａｓｓ-river-9', name: 'Fay' });
+      await accounts.signup({
+        email: 'fay@example.com',
+        password: 'ｐａｓｓ-river-9',
+        name: 'Fay',
+      });
       await expect(
         accounts.login({ email: 'fay@example.com', password: 'pass-river-9' }),
       ).resolves.toMatchObject({ email: 'fay@example.com' });

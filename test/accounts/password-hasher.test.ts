@@ -8,7 +8,9 @@ describe('PasswordHasher', () => {
 
   it('hashes with argon2id at OWASP parameters and verifies', async () => {
     const hash = await hasher.hash('a long enough password');
-    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/);
+    expect(hash).toMatch(
+      /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/,
+    );
     await expect(hasher.verify(hash, 'a long enough password')).resolves.toEqual({
       ok: true,
       needsRehash: false,
@@ -18,14 +20,17 @@ describe('PasswordHasher', () => {
     });
   });
 
-  it.each(['$2a$', '$2b$', '$2y$'])('verifies legacy bcrypt %s hashes and asks for a rehash', async (prefix) => {
-    const legacy = `${prefix}${(await bcrypt.hash('legacy secret', 4)).slice(4)}`;
-    await expect(hasher.verify(legacy, 'legacy secret')).resolves.toEqual({
-      ok: true,
-      needsRehash: true,
-    });
-    await expect(hasher.verify(legacy, 'legacy secreT')).resolves.toMatchObject({ ok: false });
-  });
+  it.each(['$2a$', '$2b$', '$2y$'])(
+    'verifies legacy bcrypt %s hashes and asks for a rehash',
+    async (prefix) => {
+      const legacy = `${prefix}${(await bcrypt.hash('legacy secret', 4)).slice(4)}`;
+      await expect(hasher.verify(legacy, 'legacy secret')).resolves.toEqual({
+        ok: true,
+        needsRehash: true,
+      });
+      await expect(hasher.verify(legacy, 'legacy secreT')).resolves.toMatchObject({ ok: false });
+    },
+  );
 
   it('flags argon2 hashes weaker than the current parameters', async () => {
     const weak = new PasswordHasher({ params: { memoryCostKiB: 1024, timeCost: 1 } });

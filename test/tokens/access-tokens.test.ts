@@ -18,7 +18,11 @@ function hs256(clock: () => number = () => T0, secret = SECRET) {
   });
 }
 
-async function expectRefused(tokens: AccessTokens, token: string, message = 'Invalid access token') {
+async function expectRefused(
+  tokens: AccessTokens,
+  token: string,
+  message = 'Invalid access token',
+) {
   const error = await tokens.verify(token).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UnauthenticatedError);
   expect(error).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', message });
@@ -43,7 +47,9 @@ describe('AccessTokens (HS256)', () => {
       exp: iat + 900,
       jti: expect.any(String),
     });
-    const header = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? '')));
+    const header = JSON.parse(
+      new TextDecoder().decode(base64url.decode(token.split('.')[0] ?? '')),
+    );
     expect(header).toEqual({ alg: 'HS256', typ: 'at+jwt' });
     expect(tokens.getJwks()).toBeNull();
   });
@@ -70,7 +76,9 @@ describe('AccessTokens (HS256)', () => {
 
   it('refuses an edited payload', async () => {
     const tokens = await hs256();
-    const [header, payload, signature] = (await tokens.sign({ sub: 'u', role: 'user' })).token.split('.');
+    const [header, payload, signature] = (
+      await tokens.sign({ sub: 'u', role: 'user' })
+    ).token.split('.');
     const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? '')));
     const forged = base64url.encode(JSON.stringify({ ...claims, role: 'admin' }));
     await expectRefused(tokens, `${header}.${forged}.${signature}`);

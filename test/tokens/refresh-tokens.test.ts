@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../../src/db/index.ts';
+import { InvalidRefreshTokenError } from '../../src/errors.ts';
+import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
+import {
+  DEFAULT_REFRESH_TTL_MS,
+  hashRefreshToken,
+  RefreshTokens,
+  type RequestContext,
+} from '../../src/tokens/index.ts';
+import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+
+const CONTEXT: RequestContext = { ip: '203.0.113.7', userAgent: 'test-agent', requestId: 'req-1' };
+const T0 = Date.UTC(2025, 0, 1);
+
+async function insertUser(handle: DatabaseHandle, id: string): Promise<void> {
+  await handle.db
+    .insertInto('users')
+    .values({
+      id,
+      email: `${id}@example.com`,
+      name: id,
+      password_hash: 'x',
+      role: 'user',
+      created_at: T0,
+      updated_at: T0,
+    })
+    .execute();
+}
+
+/** Lets listeners scheduled with queueMicrotask run. */
+const flushEvents = () => new Promise((resolve) => setImmediate(resolve));
+
+forEachDialect((_dialect, open) => {
+  let database: TestDatabase;
+  let now: number;
+  let events: SecurityEvent[];
+  let refresh: RefreshTokens;
+
+  beforeAll(async () => {
+    database = await open();
+    await insertUser(database.handle, 'u1');
+  });
+  afterAll(() => database?.cleanup());
+  beforeEach(() => {
+    now = T0;
+    events = [];
+    const bus = new SecurityEventBus();
+    bus.subscribe((event) => {
+      events.push(event);
+    });
+    refresh = new RefreshTokens({ db: database.handle.db, events: bus, clock: () => now });
+  });
+
+  const rowOf = (token: string) =>
+    database.handle.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('token_hash', '=', hashRefreshToken(token))
+      .executeTakeFirst();
+
+  it('issues 256-bit base64url tokens stored only as their SHA-256 hex', async () => {
+    const issued = await refresh.issue('u1');
+    expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(issued.expiresAt).toBe(T0 + DEFAULT_REFRESH_TTL_MS);
+    const rows = await database.handle.db.selectFrom('refresh_tokens').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(issued.token);
+    const row = await rowOf(issued.token);
+    expect(row?.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row).toMatchObject({
+      user_id: 'u1',
+      family_id: issued.familyId,
+      expires_at: issued.expiresAt,
+    });
+  });
+
+  it('rotates into the same family and refuses the old token afterwards', async () => {
+    const first = await refresh.issue('u1');
+    now += 1000;
+    const second = await refresh.rotate(first.token, CONTEXT);
+    expect(second).toMatchObject({ userId: 'u1', familyId: first.familyId });
+    expect(second.token).not.toBe(first.token);
+    const old = await rowOf(first.token);
+    const next = await rowOf(second.token);
+    expect(old).toMatchObject({ rotated_at: now, replaced_by: next?.id, revoked_at: null });
+    const third = await refresh.rotate(second.token, CONTEXT);
+    expect(third.familyId).toBe(first.familyId);
+  });
+
+  it('on reuse of a rotated token revokes the whole family and publishes a high event without the token', async () => {
+    const first = await refresh.issue('u1');
+    const second = await refresh.rotate(first.token, CONTEXT);
+    const third = await refresh.rotate(second.token, CONTEXT);
+    const otherFamily = await refresh.issue('u1');
+    now += 5000;
+
+    await expect(refresh.rotate(first.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    // The live descendant is dead too, and the attacker's copy cannot be used either.
+    await expect(refresh.rotate(third.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    const family = await database.handle.db
+      .selectFrom('refresh_tokens')
+      .selectAll()
+      .where('family_id', '=', first.familyId)
+      .execute();
+    expect(family).toHaveLength(3);
+    for (const row of family) expect(row.revoked_at).toBe(now);
+    // Other sessions of the same user are untouched.
+    await expect(refresh.rotate(otherFamily.token, CONTEXT)).resolves.toBeDefined();
+
+    await flushEvents();
+    const reuse = events.filter((e) => e.type === 'refresh_token_reuse');
+    expect(reuse.length).toBeGreaterThanOrEqual(1);
+    expect(reuse[0]).toMatchObject({
+      type: 'refresh_token_reuse',
+      severity: 'high',
+      at: now,
+      userId: 'u1',
+      ip: CONTEXT.ip,
+      userAgent: CONTEXT.userAgent,
+      requestId: CONTEXT.requestId,
+      details: { familyId: first.familyId },
+    });
+    const serialized = JSON.stringify(events);
+    for (const token of [first.token, second.token, third.token]) {
+      expect(serialized).not.toContain(token);
+      expect(serialized).not.toContain(hashRefreshToken(token));
+    }
+  });
+
+  it('lets exactly one of two parallel rotations of one token win', async () => {
+    for (let round = 0; round < 5; round++) {
+      const issued = await refresh.issue('u1');
+      const results = await Promise.allSettled([
+        refresh.rotate(issued.token, CONTEXT),
+        refresh.rotate(issued.token, CONTEXT),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.status === 'rejected' && lost[0].reason).toBeInstanceOf(
+        InvalidRefreshTokenError,
+      );
+      const successors = await database.handle.db
+        .selectFrom('refresh_tokens')
+        .select('id')
+        .where('family_id', '=', issued.familyId)
+        .execute();
+      expect(successors).toHaveLength(2);
+    }
+  });
+
+  it('refuses unknown, expired and revoked tokens', async () => {
+    await expect(refresh.rotate('not-a-token', CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    const expiring = await refresh.issue('u1');
+    now = expiring.expiresAt;
+    await expect(refresh.rotate(expiring.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    now = T0;
+    const revoked = await refresh.issue('u1');
+    await refresh.revoke(revoked.token);
+    await expect(refresh.rotate(revoked.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    await flushEvents();
+    expect(events).toEqual([]);
+  });
+
+  it('revokes the whole session on logout, idempotently, and ignores unknown tokens', async () => {
+    const first = await refresh.issue('u1');
+    const second = await refresh.rotate(first.token, CONTEXT);
+    await refresh.revoke(second.token);
+    await refresh.revoke(second.token);
+    await refresh.revoke('unknown-token');
+    await expect(refresh.rotate(second.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    expect((await rowOf(second.token))?.revoked_at).toBe(now);
+  });
+
+  it('deletes expired tokens and tokens revoked longer than one TTL ago', async () => {
+    await database.handle.db.deleteFrom('refresh_tokens').execute();
+    const live = await refresh.issue('u1');
+    const revokedRecently = await refresh.issue('u1');
+    await refresh.revoke(revokedRecently.token);
+    now = T0 + 1000;
+    const later = await refresh.issue('u1');
+    now = T0 + DEFAULT_REFRESH_TTL_MS;
+    expect(await refresh.deleteExpired(now)).toBe(2);
+    expect(await rowOf(live.token)).toBeUndefined();
+    expect(await rowOf(later.token)).toBeDefined();
+  });
+});
