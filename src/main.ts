@@ -13,7 +13,7 @@ import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState, DetectorPort } from './http/ports.ts';
-import { AccessTokens, type AccessTokenKey, RefreshTokens, TokenService } from './tokens/index.ts';
+import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
 export interface Services {

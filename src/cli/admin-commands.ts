@@ -1,10 +1,17 @@
-import { AccountService, PasswordHasher, PasswordPolicy, UserRepository } from '../accounts/index.ts';
+import {
+  AccountService,
+  PasswordHasher,
+  PasswordPolicy,
+  UserRepository,
+} from '../accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { SecurityEventBus } from '../events/index.ts';
 import { RefreshTokens } from '../tokens/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
-async function withDatabase<T>(work: (db: ReturnType<typeof createDatabase>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  work: (db: ReturnType<typeof createDatabase>) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfigOrExit();
   const handle = createDatabase({ url: config.databaseUrl });
   try {
@@ -18,7 +25,9 @@ async function withDatabase<T>(work: (db: ReturnType<typeof createDatabase>) => 
 export async function runMigrate(): Promise<void> {
   try {
     const applied = await withDatabase((h) => migrateToLatest(h.db));
-    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n');
+    process.stdout.write(
+      applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n',
+    );
   } catch (error) {
     failAndExit('migration failed', error);
   }
@@ -36,7 +45,8 @@ export async function runCreateAdmin(email: string): Promise<void> {
       });
       return accounts.setRole(email, 'admin');
     });
-    if (!found) failAndExit('create-admin', new Error(`no account with email ${email}; sign up first`));
+    if (!found)
+      failAndExit('create-admin', new Error(`no account with email ${email}; sign up first`));
     process.stdout.write(`${email} is now an admin (new tokens carry the role)\n`);
   } catch (error) {
     failAndExit('create-admin failed', error);

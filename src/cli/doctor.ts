@@ -15,7 +15,11 @@ export interface DoctorCheck {
 export type RedisPing = (url: string, cluster: boolean) => Promise<void>;
 
 /** Runs every check, none of which throws; a failed config stops the checks that need it. */
-export async function runDoctor(env: Env, cwd: string, pingRedis: RedisPing): Promise<DoctorCheck[]> {
+export async function runDoctor(
+  env: Env,
+  cwd: string,
+  pingRedis: RedisPing,
+): Promise<DoctorCheck[]> {
   const result = loadConfig(env, { cwd, loadDevSecret: loadOrCreateDevSecret });
   if (!result.ok) {
     return result.problems.map((problem) => ({
@@ -90,7 +94,12 @@ async function checkDatabase(config: Config): Promise<DoctorCheck[]> {
 
 async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorCheck> {
   if (!config.redisUrl) {
-    return { name: 'redis', ok: true, detail: 'not configured (in-process detection store)', fix: '' };
+    return {
+      name: 'redis',
+      ok: true,
+      detail: 'not configured (in-process detection store)',
+      fix: '',
+    };
   }
   try {
     await pingRedis(config.redisUrl, config.redisCluster);
@@ -127,6 +136,10 @@ export function formatDoctorTable(checks: readonly DoctorCheck[]): string {
   const rows = checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.name, c.detail, c.fix]);
   const header = ['status', 'check', 'detail', 'fix'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

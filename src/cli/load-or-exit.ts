@@ -1,4 +1,10 @@
-import { type Config, EXIT_CONFIG, loadConfig, loadOrCreateDevSecret, readProcessEnv } from '../config/index.ts';
+import {
+  type Config,
+  EXIT_CONFIG,
+  loadConfig,
+  loadOrCreateDevSecret,
+  readProcessEnv,
+} from '../config/index.ts';
 
 /** Loads config or prints one line per problem to stderr and exits 78. */
 export function loadConfigOrExit(): { config: Config; warnings: readonly string[] } {

@@ -105,7 +105,9 @@ function readRedisUrl(env: Env, problems: string[]): string | null {
   } catch {
     // reported below
   }
-  problems.push('REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.');
+  problems.push(
+    'REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.',
+  );
   return null;
 }
 
@@ -156,7 +158,9 @@ function readSigning(env: Env, ctx: SigningContext): Config['signing'] | null {
     return { kind: 'hs256', secret: generated, generated: true };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    ctx.problems.push(`DATA_DIR: cannot keep the development secret in ${ctx.dataDir} (${reason}).`);
+    ctx.problems.push(
+      `DATA_DIR: cannot keep the development secret in ${ctx.dataDir} (${reason}).`,
+    );
     return null;
   }
 }

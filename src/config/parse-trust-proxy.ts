@@ -23,7 +23,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxyResult {
     };
   }
   if (/^\d+$/.test(value)) return { ok: true, value: Number(value) };
-  const entries = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = entries.filter((entry) => !isAddressOrCidr(entry));
   if (bad.length > 0) {
     return {

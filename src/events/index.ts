@@ -1,2 +1,2 @@
 export { SecurityEventBus, type SecurityEventListener } from './event-bus.ts';
-export { isAtLeast, type SecurityEvent, SEVERITIES, type Severity } from './security-event.ts';
+export { isAtLeast, SEVERITIES, type SecurityEvent, type Severity } from './security-event.ts';

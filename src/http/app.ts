@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
@@ -55,8 +55,14 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 
   installErrorHandler(app);
   app.decorateRequest('detectionTicket', null);
+  let isClosing = false;
+  app.addHook('preClose', async () => {
+    isClosing = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // While draining, end keep-alive connections after their response so close() can finish.
+    if (isClosing) reply.header('connection', 'close');
   });
   await app.register(helmet, { global: true });
   await app.register(swagger, {
@@ -80,7 +86,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
 }
 
 // A hop count trusts that many proxies nearest to us, as proxy-addr does for numbers.
-function toFastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((a: string, hop: number) => boolean) {
+function toFastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((a: string, hop: number) => boolean) {
   if (trust === false) return false;
   if (typeof trust === 'number') return (_address: string, hop: number) => hop < trust;
   return [...trust];

@@ -22,13 +22,20 @@ export function installErrorHandler(app: FastifyInstance): void {
       .send({ error: answer.message, code: answer.code });
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: `No route ${request.method} ${request.url}`, code: 'NOT_FOUND' });
+    void reply
+      .code(404)
+      .send({ error: `No route ${request.method} ${request.url}`, code: 'NOT_FOUND' });
   });
 }
 
 function toAnswer(error: FastifyError): ErrorAnswer {
   if (error instanceof AppError) {
-    return { status: error.status, code: error.code, message: error.message, headers: error.headers };
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      headers: error.headers,
+    };
   }
   if (error.validation) return validationAnswer(error);
   switch (error.code) {

@@ -11,11 +11,7 @@ export class BoundedMap<V> {
   #evictions = 0;
 
   /** `isExpired` decides what a sweep may drop; each write examines `sweepPerWrite` keys. */
-  constructor(
-    maxKeys: number,
-    isExpired: (value: V, now: number) => boolean,
-    sweepPerWrite = 2,
-  ) {
+  constructor(maxKeys: number, isExpired: (value: V, now: number) => boolean, sweepPerWrite = 2) {
     this.#maxKeys = maxKeys;
     this.#isExpired = isExpired;
     this.#sweepPerWrite = sweepPerWrite;

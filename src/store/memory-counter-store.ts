@@ -121,7 +121,13 @@ export class MemoryCounterStore implements CounterStore {
     this.#noteRetention(Math.max(bruteForce.windowMs, botActivity.windowMs, this.#pendingTtlMs));
     const existing = this.#activeBlock(ipKey, now);
     if (existing !== null && !isExempt) {
-      return { ...EMPTY_RESULT_FIELDS, block: existing, isBlockCreated: false, isBusy: false, monitored: [] };
+      return {
+        ...EMPTY_RESULT_FIELDS,
+        block: existing,
+        isBlockCreated: false,
+        isBusy: false,
+        monitored: [],
+      };
     }
     const bot = readBot(this.#ips.get(ipKey), now - botActivity.windowMs);
     const slots = this.#readSlots(this.#ips.get(ipKey), now - bruteForce.windowMs);
@@ -159,7 +165,14 @@ export class MemoryCounterStore implements CounterStore {
     if (failures >= bruteForce.limit && isEnforced) {
       this.#ips.set(ipKey, writeWindows(bot, slots), now);
       const block = this.#createBlock(ipKey, 'brute_force', bruteForce, failures, now);
-      return { ...counts, block, isBlockCreated: true, reservation: null, isBusy: false, monitored };
+      return {
+        ...counts,
+        block,
+        isBlockCreated: true,
+        reservation: null,
+        isBusy: false,
+        monitored,
+      };
     }
     if (failures + pending >= bruteForce.limit) {
       if (isEnforced) {
@@ -450,7 +463,7 @@ function recordSuccess(state: AccountState, input: AccountRecordInput): AccountR
   let distinctDevices = 0;
   if (input.deviceId !== null) {
     const cutoff = now - input.devicesWindowMs;
-    const seen = state.deviceId.findIndex((d) => d === input.deviceId);
+    const seen = state.deviceId.indexOf(input.deviceId);
     isNewDevice = seen < 0 || (state.deviceAt[seen] ?? 0) <= cutoff;
     upsertRecent(state.deviceId, state.deviceAt, input.deviceId, now, cutoff);
     trimPairs(state.deviceAt, state.deviceId, input.knownIpMax);

@@ -1,4 +1,4 @@
-import { Redis, Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 /** A standalone or cluster ioredis client. */
 export type RedisClient = Redis | Cluster;

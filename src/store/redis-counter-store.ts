@@ -111,7 +111,8 @@ export class RedisCounterStore implements CounterStore {
     const monitored: IpRuleName[] = [];
     if (num(fields[4]) === 1) monitored.push('bot_activity');
     if (num(fields[5]) === 1) monitored.push('brute_force');
-    const block = status === 'blocked' || status === 'created' ? this.#block(input.ipKey, fields, 6) : null;
+    const block =
+      status === 'blocked' || status === 'created' ? this.#block(input.ipKey, fields, 6) : null;
     if (status === 'created' && block !== null) this.#indexBlock(block);
     return {
       block,
@@ -129,21 +130,25 @@ export class RedisCounterStore implements CounterStore {
   async recordIp(input: IpRecordInput): Promise<IpRecordResult> {
     const bf = input.bruteForce;
     const [blockKey, , failKey, pendKey] = this.#ipKeys(input.ipKey);
-    const reply = await this.#run(SCRIPTS.recordIp, [blockKey, failKey, pendKey], [
-      input.now,
-      input.reservation ?? '',
-      input.outcome,
-      `${input.account}|`,
-      `${input.account}|${this.#nextId()}`,
-      bf.limit,
-      bf.windowMs,
-      bf.blockMs,
-      flag(bf.isEnforced),
-      flag(input.isExempt),
-      this.#pendingTtlMs,
-      this.#maxEntries,
-      BLOCK_REASONS.brute_force,
-    ]);
+    const reply = await this.#run(
+      SCRIPTS.recordIp,
+      [blockKey, failKey, pendKey],
+      [
+        input.now,
+        input.reservation ?? '',
+        input.outcome,
+        `${input.account}|`,
+        `${input.account}|${this.#nextId()}`,
+        bf.limit,
+        bf.windowMs,
+        bf.blockMs,
+        flag(bf.isEnforced),
+        flag(input.isExempt),
+        this.#pendingTtlMs,
+        this.#maxEntries,
+        BLOCK_REASONS.brute_force,
+      ],
+    );
     const fields = asArray(reply);
     const block = fields.length > 3 ? this.#block(input.ipKey, fields, 3) : null;
     if (block !== null) this.#indexBlock(block);
@@ -208,12 +213,11 @@ export class RedisCounterStore implements CounterStore {
   /** See `CounterStore.countRefresh`. */
   async countRefresh(input: RefreshCountInput): Promise<number> {
     const key = `${this.#prefix}{user:${input.userId}}:refresh`;
-    const reply = await this.#run(SCRIPTS.countRefresh, [key], [
-      input.now,
-      input.windowMs,
-      this.#nextId(),
-      this.#maxEntries,
-    ]);
+    const reply = await this.#run(
+      SCRIPTS.countRefresh,
+      [key],
+      [input.now, input.windowMs, this.#nextId(), this.#maxEntries],
+    );
     return num(reply);
   }
 
@@ -239,16 +243,20 @@ export class RedisCounterStore implements CounterStore {
   /** See `CounterStore.setBlock`. */
   async setBlock(input: SetBlockInput): Promise<BlockRecord> {
     const [blockKey] = this.#ipKeys(input.ipKey);
-    const reply = await this.#run(SCRIPTS.setBlock, [blockKey], [
-      input.now,
-      input.rule,
-      input.reason,
-      input.evidence.count,
-      input.evidence.limit,
-      input.evidence.windowMs,
-      input.blockMs,
-      flag(input.manual),
-    ]);
+    const reply = await this.#run(
+      SCRIPTS.setBlock,
+      [blockKey],
+      [
+        input.now,
+        input.rule,
+        input.reason,
+        input.evidence.count,
+        input.evidence.limit,
+        input.evidence.windowMs,
+        input.blockMs,
+        flag(input.manual),
+      ],
+    );
     const block = this.#block(input.ipKey, asArray(reply), 0);
     if (block === null) throw new Error('Redis returned no block');
     await this.#client.zadd(this.#indexKey(), block.expiresAt, block.ipKey);
@@ -309,7 +317,11 @@ export class RedisCounterStore implements CounterStore {
     };
   }
 
-  async #run(s: Script, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async #run(
+    s: Script,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     try {
       return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -320,7 +332,16 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
-const BLOCK_FIELDS = ['rule', 'reason', 'createdAt', 'expiresAt', 'manual', 'count', 'limit', 'windowMs'];
+const BLOCK_FIELDS = [
+  'rule',
+  'reason',
+  'createdAt',
+  'expiresAt',
+  'manual',
+  'count',
+  'limit',
+  'windowMs',
+];
 
 function flag(value: boolean): string {
   return value ? '1' : '0';

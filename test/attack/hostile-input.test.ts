@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { readJson } from '../helpers/json.ts';
 import { createTestService, type TestService } from '../helpers/test-service.ts';
 
 describe('attack: hostile input', () => {
@@ -31,8 +32,14 @@ describe('attack: hostile input', () => {
   }
 
   it('answers unknown email and wrong password with the same status, body and headers', async () => {
-    const unknown = await send('/api/auth/login', { email: 'nobody@example.com', password: 'whatever pass 1' });
-    const wrong = await send('/api/auth/login', { email: 'known@example.com', password: 'whatever pass 1' });
+    const unknown = await send('/api/auth/login', {
+      email: 'nobody@example.com',
+      password: 'whatever pass 1',
+    });
+    const wrong = await send('/api/auth/login', {
+      email: 'known@example.com',
+      password: 'whatever pass 1',
+    });
     expect(unknown.status).toBe(401);
     expect(wrong.status).toBe(401);
     expect(await unknown.text()).toBe(await wrong.text());
@@ -48,7 +55,10 @@ describe('attack: hostile input', () => {
       const res = await send('/api/auth/login', { email, password: 'whatever pass 1' });
       expect([400, 401]).toContain(res.status);
     }
-    const still = await send('/api/auth/login', { email: 'known@example.com', password: 'known user passphrase' });
+    const still = await send('/api/auth/login', {
+      email: 'known@example.com',
+      password: 'known user passphrase',
+    });
     expect(still.status).toBe(200);
   });
 
@@ -58,7 +68,7 @@ describe('attack: hostile input', () => {
       password: 'x'.repeat(1024 * 1024),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).code).toBe('BODY_TOO_LARGE');
+    expect((await readJson(res)).code).toBe('BODY_TOO_LARGE');
   });
 
   it('refuses deeply nested JSON with a 4xx', async () => {
@@ -71,7 +81,7 @@ describe('attack: hostile input', () => {
       `{"email":${'{"a":'.repeat(2000)}1${'}'.repeat(2000)},"password":"x"}`,
     );
     expect(nestedField.status).toBe(400);
-    expect((await nestedField.json()).error).toContain('email');
+    expect((await readJson(nestedField)).error).toContain('email');
   });
 
   it('refuses __proto__ and constructor.prototype keys without polluting anything', async () => {
@@ -80,7 +90,7 @@ describe('attack: hostile input', () => {
       '{"email":"p@example.com","password":"proto passphrase 1","name":"P","__proto__":{"isAdmin":true}}',
     );
     expect(proto.status).toBe(400);
-    expect((await proto.json()).code).toBe('INVALID_JSON');
+    expect((await readJson(proto)).code).toBe('INVALID_JSON');
     const ctor = await send(
       '/api/auth/login',
       '{"email":"p@example.com","password":"x","constructor":{"prototype":{"role":"admin"}}}',
@@ -91,28 +101,40 @@ describe('attack: hostile input', () => {
   });
 
   it('names the problem: non-JSON 415, malformed JSON 400, missing and mistyped fields 400', async () => {
-    const form = await send('/api/auth/login', 'email=a&password=b', 'application/x-www-form-urlencoded');
+    const form = await send(
+      '/api/auth/login',
+      'email=a&password=b',
+      'application/x-www-form-urlencoded',
+    );
     expect(form.status).toBe(415);
     const broken = await send('/api/auth/login', '{"email": "a@b.c", "password": "secret-in-json"');
     expect(broken.status).toBe(400);
-    const brokenBody = await broken.json();
+    const brokenBody = await readJson(broken);
     expect(brokenBody.code).toBe('INVALID_JSON');
     expect(JSON.stringify(brokenBody)).not.toContain('secret-in-json');
     const missing = await send('/api/auth/login', { email: 'a@b.c' });
     expect(missing.status).toBe(400);
-    expect((await missing.json()).error).toContain('password');
+    expect((await readJson(missing)).error).toContain('password');
     const typed = await send('/api/auth/signup', { email: 'a@b.c', password: 12345678, name: 'x' });
     expect(typed.status).toBe(400);
-    expect((await typed.json()).error).toContain('password');
+    expect((await readJson(typed)).error).toContain('password');
   });
 
   it('refuses weak passwords with the reason', async () => {
-    const common = await send('/api/auth/signup', { email: 'w@example.com', password: 'Password1', name: 'W' });
+    const common = await send('/api/auth/signup', {
+      email: 'w@example.com',
+      password: 'Password1',
+      name: 'W',
+    });
     expect(common.status).toBe(400);
-    expect((await common.json()).error).toMatch(/common/i);
-    const short = await send('/api/auth/signup', { email: 'w@example.com', password: 'short', name: 'W' });
+    expect((await readJson(common)).error).toMatch(/common/i);
+    const short = await send('/api/auth/signup', {
+      email: 'w@example.com',
+      password: 'short',
+      name: 'W',
+    });
     expect(short.status).toBe(400);
-    expect((await short.json()).error).toMatch(/8/);
+    expect((await readJson(short)).error).toMatch(/8/);
   });
 
   it('survives a body that lies about its length', async () => {

@@ -1,6 +1,7 @@
 import { decodeJwt, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { readJson } from '../helpers/json.ts';
 import { createTestService, TEST_JWT_SECRET, type TestService } from '../helpers/test-service.ts';
 
 // The attacker holds one valid session and tries to turn it into more than it is.
@@ -17,9 +18,13 @@ describe('attack: forged and misused access tokens', () => {
     const res = await fetch(`${service.url}/api/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'victim@example.com', password: 'victim passphrase 1', name: 'V' }),
+      body: JSON.stringify({
+        email: 'victim@example.com',
+        password: 'victim passphrase 1',
+        name: 'V',
+      }),
     });
-    session = await res.json();
+    session = await readJson(res);
   });
   afterAll(async () => {
     await service?.close();
@@ -39,7 +44,7 @@ describe('attack: forged and misused access tokens', () => {
     const forged = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ ...claims, role: 'admin' })}.`;
     const res = await me(forged);
     expect(res.status).toBe(401);
-    expect((await res.json()).code).toBe('UNAUTHENTICATED');
+    expect((await readJson(res)).code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses HS256 signed with another key', async () => {
@@ -88,14 +93,19 @@ describe('attack: forged and misused access tokens', () => {
     try {
       const res = await me(session.accessToken);
       expect(res.status).toBe(401);
-      expect(JSON.stringify(await res.json())).not.toContain(session.accessToken);
+      expect(JSON.stringify(await readJson(res))).not.toContain(session.accessToken);
     } finally {
       now = saved;
     }
   });
 
   it('refuses a malformed Authorization header with 401, never 5xx', async () => {
-    for (const header of ['Bearer', 'Basic dXNlcjpwYXNz', 'Bearer a.b', `Bearer ${'x'.repeat(5000)}`]) {
+    for (const header of [
+      'Bearer',
+      'Basic dXNlcjpwYXNz',
+      'Bearer a.b',
+      `Bearer ${'x'.repeat(5000)}`,
+    ]) {
       const res = await fetch(`${service.url}/api/auth/me`, { headers: { authorization: header } });
       expect(res.status).toBe(401);
     }

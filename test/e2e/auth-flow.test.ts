@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+import { readJson } from '../helpers/json.ts';
 import { createTestService, type TestService } from '../helpers/test-service.ts';
 
 forEachDialect((_dialect, open) => {
@@ -29,7 +30,7 @@ forEachDialect((_dialect, open) => {
       name: 'Flow User',
     });
     expect(signup.status).toBe(201);
-    const created = await signup.json();
+    const created = await readJson(signup);
     expect(created.user).toMatchObject({ email: 'flow.user@example.com', role: 'user' });
     expect(created.expiresIn).toBe(900);
 
@@ -38,22 +39,22 @@ forEachDialect((_dialect, open) => {
       password: 'a perfectly fine passphrase',
     });
     expect(login.status).toBe(200);
-    const session = await login.json();
+    const session = await readJson(login);
 
     const me = await fetch(`${service.url}/api/auth/me`, {
       headers: { authorization: `Bearer ${session.accessToken}` },
     });
     expect(me.status).toBe(200);
-    expect((await me.json()).user.id).toBe(created.user.id);
+    expect((await readJson(me)).user.id).toBe(created.user.id);
 
     const first = await post('/api/auth/refresh', { refreshToken: session.refreshToken });
     expect(first.status).toBe(200);
-    const rotated = await first.json();
+    const rotated = await readJson(first);
     expect(rotated.refreshToken).not.toBe(session.refreshToken);
 
     const reuse = await post('/api/auth/refresh', { refreshToken: session.refreshToken });
     expect(reuse.status).toBe(401);
-    expect(await reuse.json()).toEqual({
+    expect(await readJson(reuse)).toEqual({
       error: 'Invalid or expired refresh token',
       code: 'INVALID_REFRESH_TOKEN',
     });
@@ -72,9 +73,12 @@ forEachDialect((_dialect, open) => {
     expect(events[0]).toMatchObject({ severity: 'high', user_id: created.user.id });
     expect(JSON.stringify(events[0])).not.toContain(session.refreshToken);
 
-    const other = await (
-      await post('/api/auth/login', { email: 'flow.user@example.com', password: 'a perfectly fine passphrase' })
-    ).json();
+    const other = await readJson(
+      await post('/api/auth/login', {
+        email: 'flow.user@example.com',
+        password: 'a perfectly fine passphrase',
+      }),
+    );
     const logout = await post('/api/auth/logout', { refreshToken: other.refreshToken });
     expect(logout.status).toBe(204);
     const afterLogout = await post('/api/auth/refresh', { refreshToken: other.refreshToken });
@@ -86,15 +90,15 @@ forEachDialect((_dialect, open) => {
     expect((await post('/api/auth/signup', body)).status).toBe(201);
     const again = await post('/api/auth/signup', { ...body, email: 'ＤＵＰ@example.com' });
     expect(again.status).toBe(409);
-    expect((await again.json()).code).toBe('EMAIL_TAKEN');
+    expect((await readJson(again)).code).toBe('EMAIL_TAKEN');
   });
 
   it('serves health, readiness and an OpenAPI document built from the schemas', async () => {
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     const ready = await fetch(`${service.url}/ready`);
     expect(ready.status).toBe(200);
-    expect((await ready.json()).dependencies.database.status).toBe('ok');
-    const doc = await (await fetch(`${service.url}/openapi.json`)).json();
+    expect((await readJson(ready)).dependencies.database.status).toBe('ok');
+    const doc = await readJson(await fetch(`${service.url}/openapi.json`));
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/auth/signup', '/api/auth/login', '/api/auth/me']),
     );

@@ -3,7 +3,14 @@ import { Type } from '@sinclair/typebox';
 import { AppError, UnauthenticatedError } from '../../errors.ts';
 import { deviceIdOf, recordOutcome } from '../plugins/detection-hook.ts';
 import type { AccountsPort, DetectorPort, RequestContext, TokensPort } from '../ports.ts';
-import { ErrorBody, LoginBody, PublicUserSchema, RefreshBody, SessionBody, SignupBody } from '../schemas.ts';
+import {
+  ErrorBody,
+  LoginBody,
+  PublicUserSchema,
+  RefreshBody,
+  SessionBody,
+  SignupBody,
+} from '../schemas.ts';
 import { bearerTokenOf } from './bearer.ts';
 
 /** What the auth routes are built from. */
@@ -40,7 +47,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       try {
         user = await accounts.signup(request.body);
       } catch (error) {
-        if (error instanceof AppError) await recordOutcome(detector, request, { kind: 'signup_failed' });
+        if (error instanceof AppError)
+          await recordOutcome(detector, request, { kind: 'signup_failed' });
         throw error;
       }
       await recordOutcome(detector, request, { kind: 'signup_succeeded', userId: user.id });
@@ -66,7 +74,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         throw error;
       }
       const deviceId = deviceIdOf(request);
-      await recordOutcome(detector, request, { kind: 'login_succeeded', userId: user.id, deviceId });
+      await recordOutcome(detector, request, {
+        kind: 'login_succeeded',
+        userId: user.id,
+        deviceId,
+      });
       return { user, ...(await tokens.issuePair(user)) };
     },
   );
@@ -79,7 +91,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request) => {
       try {
-        const { user, ...pair } = await tokens.refresh(request.body.refreshToken, contextOf(request));
+        const { user, ...pair } = await tokens.refresh(
+          request.body.refreshToken,
+          contextOf(request),
+        );
         await recordOutcome(detector, request, { kind: 'refreshed', userId: user.id });
         return { user, ...pair };
       } catch (error) {

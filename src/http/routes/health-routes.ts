@@ -27,8 +27,14 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
       schema: {
         tags: ['ops'],
         response: {
-          200: Type.Object({ status: Type.String(), dependencies: Type.Record(Type.String(), DependencyState) }),
-          503: Type.Object({ status: Type.String(), dependencies: Type.Record(Type.String(), DependencyState) }),
+          200: Type.Object({
+            status: Type.String(),
+            dependencies: Type.Record(Type.String(), DependencyState),
+          }),
+          503: Type.Object({
+            status: Type.String(),
+            dependencies: Type.Record(Type.String(), DependencyState),
+          }),
         },
       },
     },
@@ -44,7 +50,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
   app.get('/.well-known/jwks.json', { schema: { tags: ['auth'] } }, async (_request, reply) => {
     const jwks = opts.jwks();
     if (!jwks) {
-      return reply.code(404).send({ error: 'This service signs with HS256; there are no public keys', code: 'NOT_FOUND' });
+      return reply.code(404).send({
+        error: 'This service signs with HS256; there are no public keys',
+        code: 'NOT_FOUND',
+      });
     }
     return reply.header('cache-control', 'public, max-age=300').send(jwks);
   });

@@ -1,0 +1,57 @@
+import type { SecurityEventBus } from '../events/index.ts';
+import {
+  type CounterStore,
+  createRedisClient,
+  MemoryCounterStore,
+  type MemoryCounterStoreOptions,
+  RedisCounterStore,
+} from '../store/index.ts';
+import { ResilientCounterStore, type StoreStatus } from './resilient-store.ts';
+
+/** Options of `createDetectionStore`. Without `redisUrl` the in-process store is used. */
+export interface DetectionStoreOptions {
+  readonly redisUrl?: string;
+  readonly redisCluster?: boolean;
+  readonly keyPrefix?: string;
+  readonly bus: SecurityEventBus;
+  readonly clock?: () => number;
+  /** Redis call timeout before falling back to memory (ms). Default 50. */
+  readonly timeoutMs?: number;
+  readonly probeIntervalMs?: number;
+  readonly memory?: MemoryCounterStoreOptions;
+}
+
+/** A store for the detector plus its health and shutdown. */
+export interface DetectionStore {
+  readonly store: CounterStore;
+  status(): StoreStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * Composition helper: memory store, or Redis wrapped in a `ResilientCounterStore`
+ * (timeout, memory fallback, background probe). Never throws on an unreachable Redis.
+ */
+export function createDetectionStore(options: DetectionStoreOptions): DetectionStore {
+  if (options.redisUrl === undefined || options.redisUrl === '') {
+    const store = new MemoryCounterStore(options.memory);
+    return { store, status: () => 'ok', close: async () => {} };
+  }
+  const client = createRedisClient(options.redisUrl, { cluster: options.redisCluster === true });
+  const resilient = new ResilientCounterStore({
+    primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
+    fallback: new MemoryCounterStore(options.memory),
+    bus: options.bus,
+    clock: options.clock,
+    timeoutMs: options.timeoutMs,
+    probeIntervalMs: options.probeIntervalMs,
+  });
+  return {
+    store: resilient,
+    status: () => resilient.status(),
+    close: async () => {
+      resilient.close();
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,463 @@
+import type { SecurityEventBus } from '../events/index.ts';
+import type { BlockRecord, CounterStore, IpPrecheckResult } from '../store/index.ts';
+import { hashAccount } from './account-key.ts';
+import {
+  type Attempt,
+  type Decision,
+  isCredentialRoute,
+  type Outcome,
+  type Ticket,
+} from './attempt.ts';
+import { BlockCache } from './block-cache.ts';
+import { type CidrList, parseCidrList, toClientKey } from './client-ip.ts';
+import { EventThrottle } from './event-throttle.ts';
+import type { DetectionPolicy, RuleMode } from './policy.ts';
+import type { StoreStatus } from './resilient-store.ts';
+import {
+  evaluateAccountGuardPrecheck,
+  evaluateAccountGuardRecord,
+  toAccountGuardLimits,
+} from './rules/account-guard.ts';
+import { evaluateAccountTakeover, type GeoLocator } from './rules/account-takeover.ts';
+import { evaluateActiveBlock, IP_BLOCKED_MESSAGE } from './rules/active-block.ts';
+import { evaluateBotActivity, toBotActivityLimits } from './rules/bot-activity.ts';
+import { evaluateBruteForce, toBruteForceLimits } from './rules/brute-force.ts';
+import { evaluateMultipleDevices } from './rules/multiple-devices.ts';
+import { evaluateRapidTokenRefresh } from './rules/rapid-token-refresh.ts';
+import { evaluateUserAgent, sanitizeUserAgent } from './rules/suspicious-user-agent.ts';
+import type { BlockVerdict, RuleEvent, RuleRunMode, RuleVerdict } from './rules/verdict.ts';
+
+/** What `createDetector` needs. `policy` is a getter so a reloaded policy applies at once. */
+export interface DetectorOptions {
+  readonly store: CounterStore;
+  readonly policy: () => DetectionPolicy;
+  readonly bus: SecurityEventBus;
+  /** Epoch ms, for `record` and admin calls (`precheck` uses `attempt.now`). */
+  readonly clock?: () => number;
+  /** How long an instance answers a blocked IP from memory (ms). Default 1000. */
+  readonly blockCacheMs?: number;
+  /** Geography seam for account_takeover. */
+  readonly locate?: GeoLocator;
+}
+
+/** The detection core: framework-free, one store round trip per call. */
+export interface Detector {
+  /** Before any password or database work: allow (with a ticket) or block. */
+  precheck(attempt: Attempt): Promise<Decision>;
+  /** After an allowed attempt ran: counts its outcome. Never throws on a rule. */
+  record(ticket: Ticket, outcome: Outcome): Promise<void>;
+  /** `degraded` while a resilient store counts in memory; for `/ready`. */
+  status(): StoreStatus;
+  /** The key an IP is counted and blocked under (IPv6 per /64 by default). */
+  clientKey(ip: string): string;
+  /** Manual block by an admin. */
+  blockIp(
+    ip: string,
+    options: { readonly durationSeconds: number; readonly reason: string },
+  ): Promise<BlockRecord>;
+  /** Lifts a block (and the IP's failure window); true when one was active. */
+  unblockIp(ip: string): Promise<boolean>;
+  /** Active blocks, soonest expiry first. */
+  listBlocks(): Promise<BlockRecord[]>;
+}
+
+interface CompiledLists {
+  readonly allow: CidrList;
+  readonly deny: CidrList;
+}
+
+/** Event types that repeat during a flood are published at most once per IP per second. */
+const REPEAT_INTERVAL_MS = 1000;
+const USER_AGENT_INTERVAL_MS = 60_000;
+
+/** Builds a detector over a store (memory, Redis, or a `ResilientCounterStore`). */
+export function createDetector(options: DetectorOptions): Detector {
+  return new DetectorImpl(options);
+}
+
+class DetectorImpl implements Detector {
+  readonly #store: CounterStore;
+  readonly #policy: () => DetectionPolicy;
+  readonly #bus: SecurityEventBus;
+  readonly #clock: () => number;
+  readonly #locate: GeoLocator | null;
+  readonly #cache: BlockCache;
+  readonly #cacheMs: number;
+  readonly #throttle = new EventThrottle();
+  readonly #lists = new WeakMap<DetectionPolicy, CompiledLists>();
+
+  constructor(options: DetectorOptions) {
+    this.#store = options.store;
+    this.#policy = options.policy;
+    this.#bus = options.bus;
+    this.#clock = options.clock ?? Date.now;
+    this.#locate = options.locate ?? null;
+    this.#cacheMs = options.blockCacheMs ?? 1000;
+    this.#cache = new BlockCache(this.#cacheMs);
+  }
+
+  status(): StoreStatus {
+    const store = this.#store as CounterStore & { status?: () => StoreStatus };
+    return typeof store.status === 'function' ? store.status() : 'ok';
+  }
+
+  clientKey(ip: string): string {
+    return toClientKey(ip, this.#policy().ipv6PrefixLength);
+  }
+
+  async precheck(attempt: Attempt): Promise<Decision> {
+    const policy = this.#policy();
+    const lists = this.#compiled(policy);
+    const ipKey = toClientKey(attempt.ip, policy.ipv6PrefixLength);
+    if (lists.deny.matches(attempt.ip)) return this.#denylisted(attempt, ipKey, policy);
+    const isExempt = lists.allow.matches(attempt.ip);
+    this.#checkUserAgent(attempt, ipKey, modeOf(policy.rules.suspicious_user_agent.mode, isExempt));
+    // Token routes: no IP block, no bot rule (a blocked NAT neighbour must not log all out).
+    if (!isCredentialRoute(attempt.route)) return allow(attempt, null);
+    if (!isExempt) {
+      const cached = this.#cache.get(ipKey, attempt.now);
+      if (cached !== null) return refuse(evaluateActiveBlock(cached, attempt.route, attempt.now));
+    }
+    return this.#precheckStore(attempt, ipKey, isExempt, policy);
+  }
+
+  async #precheckStore(
+    attempt: Attempt,
+    ipKey: string,
+    isExempt: boolean,
+    policy: DetectionPolicy,
+  ): Promise<Decision> {
+    const { rules } = policy;
+    const { now } = attempt;
+    const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
+    const [ip, acct] = await Promise.all([
+      this.#store.precheckIp({
+        ipKey,
+        now,
+        account,
+        bruteForce: toBruteForceLimits(rules.brute_force),
+        botActivity: toBotActivityLimits(rules.bot_activity),
+        isExempt,
+      }),
+      account === null
+        ? null
+        : this.#store.precheckAccount({
+            account,
+            ipKey,
+            now,
+            guard: toAccountGuardLimits(rules.account_guard),
+            knownIpTtlMs: policy.knownIps.ttlDays * 86_400_000,
+          }),
+    ]);
+    if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
+    const verdicts: RuleVerdict[] = [
+      this.#botVerdict(attempt, ip, policy, isExempt),
+      evaluateBruteForce(
+        { ...ip, created: null, isOverLimit: ip.monitored.includes('brute_force') },
+        rules.brute_force,
+        modeOf(rules.brute_force.mode, isExempt),
+        now,
+      ),
+    ];
+    if (acct !== null) {
+      const mode = modeOf(rules.account_guard.mode, isExempt);
+      verdicts.push(evaluateAccountGuardPrecheck(acct, rules.account_guard, mode, now));
+    }
+    return this.#settlePrecheck(attempt, ipKey, ip.reservation, verdicts, policy);
+  }
+
+  #botVerdict(
+    attempt: Attempt,
+    ip: IpPrecheckResult,
+    policy: DetectionPolicy,
+    isExempt: boolean,
+  ): RuleVerdict {
+    const rule = policy.rules.bot_activity;
+    const counters = {
+      requests: ip.requests,
+      created: null,
+      isOverLimit: ip.monitored.includes('bot_activity'),
+    };
+    return evaluateBotActivity(
+      counters,
+      rule,
+      attempt.route,
+      modeOf(rule.mode, isExempt),
+      attempt.now,
+    );
+  }
+
+  #settlePrecheck(
+    attempt: Attempt,
+    ipKey: string,
+    reservation: string | null,
+    verdicts: readonly RuleVerdict[],
+    policy: DetectionPolicy,
+  ): Decision {
+    for (const verdict of verdicts) this.#publishAll(attempt, ipKey, verdict.events, null);
+    const refusal = verdicts.find((v) => v.block !== null)?.block ?? null;
+    if (refusal === null) return allow(attempt, reservation);
+    if (reservation !== null) {
+      // Refused after reserving (account throttle): give the slot back, off the hot path.
+      const bruteForce = toBruteForceLimits(policy.rules.brute_force);
+      const account = hashAccount(attempt.account ?? '');
+      const input = { ipKey, now: attempt.now, account, reservation, bruteForce, isExempt: false };
+      this.#store.recordIp({ ...input, outcome: 'release' }).catch(() => {});
+    }
+    return refuse(refusal);
+  }
+
+  #blocked(
+    attempt: Attempt,
+    ipKey: string,
+    ip: IpPrecheckResult,
+    policy: DetectionPolicy,
+  ): Decision {
+    const block = ip.block as BlockRecord;
+    const suppressed = this.#cache.set(block, attempt.now);
+    if (!ip.isBlockCreated) {
+      const verdict = evaluateActiveBlock(block, attempt.route, attempt.now);
+      if (this.#throttle.shouldPublish(`blocked:${ipKey}`, attempt.now, this.#cacheMs)) {
+        const details = {
+          blockRule: block.rule,
+          expiresAt: block.expiresAt,
+          suppressed,
+          manual: block.manual,
+        };
+        this.#publish(attempt, ipKey, { type: 'blocked_request', severity: 'low', details }, null);
+      }
+      return refuse(verdict);
+    }
+    const { rules } = policy;
+    const verdict =
+      block.rule === 'bot_activity'
+        ? evaluateBotActivity(
+            { ...ip, created: block, isOverLimit: true },
+            rules.bot_activity,
+            attempt.route,
+            'enforce',
+            attempt.now,
+          )
+        : evaluateBruteForce(
+            { ...ip, created: block, isOverLimit: true },
+            rules.brute_force,
+            'enforce',
+            attempt.now,
+          );
+    this.#publishAll(attempt, ipKey, verdict.events, null);
+    return refuse(verdict.block ?? evaluateActiveBlock(block, attempt.route, attempt.now));
+  }
+
+  #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
+    if (this.#throttle.shouldPublish(`deny:${ipKey}`, attempt.now, REPEAT_INTERVAL_MS)) {
+      const details = { route: attempt.route, action: 'block' };
+      this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity: 'medium', details }, null);
+    }
+    return refuse({
+      rule: 'ip_denylisted',
+      code: 'IP_BLOCKED',
+      message: IP_BLOCKED_MESSAGE,
+      retryAfterSeconds: policy.denylistRetryAfterSeconds,
+    });
+  }
+
+  #checkUserAgent(attempt: Attempt, ipKey: string, mode: RuleRunMode): void {
+    const event = evaluateUserAgent(attempt.userAgent, mode);
+    if (event === null) return;
+    if (!this.#throttle.shouldPublish(`ua:${ipKey}`, attempt.now, USER_AGENT_INTERVAL_MS)) return;
+    this.#publish(attempt, ipKey, event, null);
+  }
+
+  async record(ticket: Ticket, outcome: Outcome): Promise<void> {
+    const { attempt } = ticket;
+    const policy = this.#policy();
+    const now = this.#clock();
+    if (outcome.kind === 'refreshed')
+      return this.#recordRefresh(attempt, outcome.userId, policy, now);
+    if (attempt.route !== 'login') return;
+    const ipKey = toClientKey(attempt.ip, policy.ipv6PrefixLength);
+    const isExempt = this.#compiled(policy).allow.matches(attempt.ip);
+    if (outcome.kind === 'login_failed' || outcome.kind === 'login_succeeded') {
+      return this.#recordLogin(attempt, ticket.reservation, outcome, {
+        ipKey,
+        isExempt,
+        policy,
+        now,
+      });
+    }
+    if (ticket.reservation === null) return;
+    await this.#store.recordIp({
+      ipKey,
+      now,
+      account: hashAccount(attempt.account ?? ''),
+      reservation: ticket.reservation,
+      outcome: 'release',
+      bruteForce: toBruteForceLimits(policy.rules.brute_force),
+      isExempt,
+    });
+  }
+
+  async #recordLogin(
+    attempt: Attempt,
+    reservation: string | null,
+    outcome: Extract<Outcome, { kind: 'login_failed' | 'login_succeeded' }>,
+    context: { ipKey: string; isExempt: boolean; policy: DetectionPolicy; now: number },
+  ): Promise<void> {
+    const { ipKey, isExempt, policy, now } = context;
+    const { rules } = policy;
+    const account = hashAccount(attempt.account ?? '');
+    const isSuccess = outcome.kind === 'login_succeeded';
+    const [ip, acct] = await Promise.all([
+      this.#store.recordIp({
+        ipKey,
+        now,
+        account,
+        reservation,
+        outcome: isSuccess ? 'success' : 'failure',
+        bruteForce: toBruteForceLimits(rules.brute_force),
+        isExempt,
+      }),
+      this.#store.recordAccount({
+        account,
+        ipKey,
+        ip: attempt.ip,
+        now,
+        outcome: isSuccess ? 'success' : 'failure',
+        deviceId: isSuccess ? outcome.deviceId : null,
+        guard: toAccountGuardLimits(rules.account_guard),
+        knownIpTtlMs: policy.knownIps.ttlDays * 86_400_000,
+        knownIpMax: policy.knownIps.max,
+        devicesWindowMs: rules.multiple_devices.windowMs,
+      }),
+    ]);
+    if (ip.block !== null) this.#cache.set(ip.block, now);
+    const events: RuleEvent[] = [
+      ...evaluateBruteForce(
+        {
+          failures: ip.failures,
+          pending: 0,
+          created: ip.block,
+          isBusy: false,
+          isOverLimit: ip.isMonitored,
+        },
+        rules.brute_force,
+        modeOf(rules.brute_force.mode, isExempt),
+        now,
+      ).events,
+      ...evaluateAccountGuardRecord(
+        acct,
+        rules.account_guard,
+        modeOf(rules.account_guard.mode, false),
+      ).events,
+    ];
+    if (isSuccess) {
+      const devices = evaluateMultipleDevices(
+        acct,
+        rules.multiple_devices,
+        rules.multiple_devices.mode,
+      );
+      const current = { ip: attempt.ip, ipKey, at: now };
+      const takeover = evaluateAccountTakeover(
+        acct.previousLogin,
+        current,
+        rules.account_takeover,
+        rules.account_takeover.mode,
+        this.#locate,
+      );
+      for (const event of [devices, takeover]) if (event !== null) events.push(event);
+    }
+    this.#publishAll({ ...attempt, now }, ipKey, events, isSuccess ? outcome.userId : null);
+  }
+
+  async #recordRefresh(
+    attempt: Attempt,
+    userId: string,
+    policy: DetectionPolicy,
+    now: number,
+  ): Promise<void> {
+    const rule = policy.rules.rapid_token_refresh;
+    const refreshes = await this.#store.countRefresh({ userId, now, windowMs: rule.windowMs });
+    const event = evaluateRapidTokenRefresh(refreshes, rule, rule.mode);
+    const ipKey = toClientKey(attempt.ip, policy.ipv6PrefixLength);
+    if (event !== null) this.#publish({ ...attempt, now }, ipKey, event, userId);
+  }
+
+  async blockIp(
+    ip: string,
+    options: { durationSeconds: number; reason: string },
+  ): Promise<BlockRecord> {
+    const now = this.#clock();
+    this.#cache.delete(this.clientKey(ip));
+    return this.#store.setBlock({
+      ipKey: this.clientKey(ip),
+      rule: 'manual',
+      reason: options.reason,
+      evidence: { count: 0, limit: 0, windowMs: 0 },
+      now,
+      blockMs: options.durationSeconds * 1000,
+      manual: true,
+    });
+  }
+
+  async unblockIp(ip: string): Promise<boolean> {
+    const ipKey = this.clientKey(ip);
+    this.#cache.delete(ipKey);
+    return this.#store.unblock(ipKey, this.#clock());
+  }
+
+  listBlocks(): Promise<BlockRecord[]> {
+    return this.#store.listBlocks(this.#clock());
+  }
+
+  #compiled(policy: DetectionPolicy): CompiledLists {
+    let lists = this.#lists.get(policy);
+    if (lists === undefined) {
+      lists = { allow: parseCidrList(policy.allowlist), deny: parseCidrList(policy.denylist) };
+      this.#lists.set(policy, lists);
+    }
+    return lists;
+  }
+
+  #publishAll(
+    attempt: Attempt,
+    ipKey: string,
+    events: readonly RuleEvent[],
+    userId: string | null,
+  ): void {
+    for (const event of events) {
+      // Repeating kinds (throttle, monitor-only) at most once per IP and type per second.
+      const action = event.details.action;
+      const isRepeating = action === 'none' || action === 'throttle';
+      const key = `${event.type}:${String(action)}:${ipKey}`;
+      if (isRepeating && !this.#throttle.shouldPublish(key, attempt.now, REPEAT_INTERVAL_MS))
+        continue;
+      this.#publish(attempt, ipKey, event, userId);
+    }
+  }
+
+  #publish(attempt: Attempt, ipKey: string, event: RuleEvent, userId: string | null): void {
+    this.#bus.publish({
+      type: event.type,
+      severity: event.severity,
+      at: attempt.now,
+      ip: attempt.ip,
+      userId: userId ?? attempt.userId ?? null,
+      userAgent: sanitizeUserAgent(attempt.userAgent),
+      rule: event.type,
+      requestId: attempt.requestId,
+      details: { ...event.details, ipKey, route: attempt.route },
+    });
+  }
+}
+
+function modeOf(mode: RuleMode, isExempt: boolean): RuleRunMode {
+  return isExempt ? 'allowlisted' : mode;
+}
+
+function allow(attempt: Attempt, reservation: string | null): Decision {
+  return { action: 'allow', ticket: { attempt, reservation } };
+}
+
+function refuse(verdict: BlockVerdict): Decision {
+  return { action: 'block', ...verdict };
+}

@@ -1,0 +1,57 @@
+/** Public surface of detection: the detector, its policy, client keys and the rules' texts. */
+export { hashAccount } from './account-key.ts';
+export {
+  type Attempt,
+  type AuthRoute,
+  type Decision,
+  isCredentialRoute,
+  type Outcome,
+  type Ticket,
+} from './attempt.ts';
+export {
+  type CidrList,
+  DEFAULT_IPV6_PREFIX_LENGTH,
+  isValidCidr,
+  matchesCidr,
+  parseCidrList,
+  parseIp,
+  toClientKey,
+} from './client-ip.ts';
+export {
+  createDetectionStore,
+  type DetectionStore,
+  type DetectionStoreOptions,
+} from './create-detection-store.ts';
+export { createDetector, type Detector, type DetectorOptions } from './detector.ts';
+export {
+  loadPolicyFile,
+  PolicyFileError,
+  type WatchPolicyOptions,
+  watchPolicy,
+} from './load-policy.ts';
+export {
+  type AccountGuardPolicy,
+  type BlockingRulePolicy,
+  DEFAULT_POLICY,
+  type DetectionPolicy,
+  type PolicyParseResult,
+  parsePolicy,
+  type RuleMode,
+  type WindowRulePolicy,
+} from './policy.ts';
+export {
+  ResilientCounterStore,
+  type ResilientStoreOptions,
+  type StoreStatus,
+} from './resilient-store.ts';
+export { ACCOUNT_THROTTLED_MESSAGE } from './rules/account-guard.ts';
+export type { GeoLocation, GeoLocator } from './rules/account-takeover.ts';
+export { IP_BLOCKED_MESSAGE } from './rules/active-block.ts';
+export { LOGIN_BOT_MESSAGE, SIGNUP_BOT_MESSAGE } from './rules/bot-activity.ts';
+export { BRUTE_FORCE_MESSAGE } from './rules/brute-force.ts';
+export {
+  classifyUserAgent,
+  MAX_USER_AGENT_LENGTH,
+  sanitizeUserAgent,
+} from './rules/suspicious-user-agent.ts';
+export type { BlockCode, BlockVerdict } from './rules/verdict.ts';

@@ -1,0 +1,146 @@
+import { isValidCidr } from './client-ip.ts';
+
+/** `enforce` acts; `monitor` records what the rule would have done and does nothing. */
+export type RuleMode = 'enforce' | 'monitor';
+
+/** A rule counting events in a sliding window. */
+export interface WindowRulePolicy {
+  readonly mode: RuleMode;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** A windowed rule that blocks the IP when the limit is reached. */
+export interface BlockingRulePolicy extends WindowRulePolicy {
+  readonly blockSeconds: number;
+}
+
+/** Per-account credential-stuffing guard: throttles IPs never seen in a successful login. */
+export interface AccountGuardPolicy {
+  readonly mode: RuleMode;
+  readonly failureLimit: number;
+  readonly distinctIpLimit: number;
+  readonly windowMs: number;
+  readonly throttleSeconds: number;
+}
+
+/** The detection policy (SPEC §3). Every number is a positive integer; units in names. */
+export interface DetectionPolicy {
+  readonly rules: {
+    readonly brute_force: BlockingRulePolicy;
+    readonly bot_activity: BlockingRulePolicy;
+    readonly suspicious_user_agent: { readonly mode: RuleMode };
+    readonly multiple_devices: WindowRulePolicy;
+    readonly rapid_token_refresh: WindowRulePolicy;
+    readonly account_takeover: { readonly mode: RuleMode; readonly maxSpeedKmh: number };
+    readonly account_guard: AccountGuardPolicy;
+  };
+  /** CIDRs never blocked (still recorded). */
+  readonly allowlist: readonly string[];
+  /** CIDRs always refused. */
+  readonly denylist: readonly string[];
+  readonly denylistRetryAfterSeconds: number;
+  /** How long and how many IPs of successful logins an account remembers. */
+  readonly knownIps: { readonly ttlDays: number; readonly max: number };
+  readonly ipv6PrefixLength: number;
+}
+
+/** SPEC §3 defaults; **(origin)** numbers for the first six rules. */
+export const DEFAULT_POLICY: DetectionPolicy = {
+  rules: {
+    brute_force: { mode: 'enforce', limit: 5, windowMs: 300_000, blockSeconds: 3600 },
+    bot_activity: { mode: 'enforce', limit: 50, windowMs: 60_000, blockSeconds: 1800 },
+    suspicious_user_agent: { mode: 'enforce' },
+    multiple_devices: { mode: 'enforce', limit: 3, windowMs: 3_600_000 },
+    rapid_token_refresh: { mode: 'enforce', limit: 10, windowMs: 600_000 },
+    account_takeover: { mode: 'enforce', maxSpeedKmh: 900 },
+    account_guard: {
+      mode: 'enforce',
+      failureLimit: 20,
+      distinctIpLimit: 5,
+      windowMs: 900_000,
+      throttleSeconds: 900,
+    },
+  },
+  allowlist: [],
+  denylist: [],
+  denylistRetryAfterSeconds: 86_400,
+  knownIps: { ttlDays: 90, max: 50 },
+  ipv6PrefixLength: 64,
+};
+
+/** Result of `parsePolicy`: the merged policy, or one plain line per problem. */
+export type PolicyParseResult =
+  | { readonly ok: true; readonly policy: DetectionPolicy }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * Merges a (partial) policy object over the defaults and validates it. Problems name the
+ * JSON path: `rules.brute_force.limit: must be a positive integer, got -1`.
+ */
+export function parsePolicy(
+  input: unknown,
+  defaults: DetectionPolicy = DEFAULT_POLICY,
+): PolicyParseResult {
+  const problems: string[] = [];
+  const merged = mergeValue(defaults, input, '', problems);
+  if (isRecord(merged)) {
+    const prefix = merged.ipv6PrefixLength;
+    if (typeof prefix === 'number' && prefix > 128) {
+      problems.push(`ipv6PrefixLength: must be at most 128, got ${prefix}`);
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, policy: merged as DetectionPolicy };
+}
+
+function mergeValue(base: unknown, input: unknown, path: string, problems: string[]): unknown {
+  if (input === undefined) return base;
+  const where = path === '' ? '(root)' : path;
+  if (Array.isArray(base)) return mergeCidrs(input, where, problems);
+  if (isRecord(base)) {
+    if (!isRecord(input)) {
+      problems.push(`${where}: must be an object`);
+      return base;
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(input)) {
+      if (!(key in base)) problems.push(`${join(path, key)}: unknown key`);
+    }
+    for (const [key, value] of Object.entries(base)) {
+      out[key] = mergeValue(value, input[key], join(path, key), problems);
+    }
+    return out;
+  }
+  if (typeof base === 'number') {
+    if (typeof input !== 'number' || !Number.isSafeInteger(input) || input <= 0) {
+      problems.push(`${where}: must be a positive integer, got ${JSON.stringify(input)}`);
+    }
+    return input;
+  }
+  if (input !== 'enforce' && input !== 'monitor') {
+    problems.push(`${where}: must be "enforce" or "monitor", got ${JSON.stringify(input)}`);
+  }
+  return input;
+}
+
+function mergeCidrs(input: unknown, where: string, problems: string[]): unknown {
+  if (!Array.isArray(input)) {
+    problems.push(`${where}: must be an array of IP addresses or CIDR ranges`);
+    return [];
+  }
+  input.forEach((entry, i) => {
+    if (typeof entry !== 'string' || !isValidCidr(entry)) {
+      problems.push(`${where}[${i}]: not an IP address or CIDR range: ${JSON.stringify(entry)}`);
+    }
+  });
+  return input;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}

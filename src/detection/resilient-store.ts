@@ -1,0 +1,190 @@
+import type { SecurityEvent, SecurityEventBus } from '../events/index.ts';
+import {
+  type AccountPrecheckInput,
+  type AccountPrecheckResult,
+  type AccountRecordInput,
+  type AccountRecordResult,
+  type BlockRecord,
+  type CounterStore,
+  type IpPrecheckInput,
+  type IpPrecheckResult,
+  type IpRecordInput,
+  type IpRecordResult,
+  MemoryCounterStore,
+  type RefreshCountInput,
+  type SetBlockInput,
+} from '../store/index.ts';
+
+/** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
+export type StoreStatus = 'ok' | 'degraded';
+
+/** Options of `ResilientCounterStore`; times in ms. */
+export interface ResilientStoreOptions {
+  readonly primary: CounterStore;
+  readonly bus: SecurityEventBus;
+  readonly clock?: () => number;
+  /** Used while degraded (default: a new `MemoryCounterStore`). */
+  readonly fallback?: CounterStore;
+  /** A primary call slower than this counts as a failure. Default 50. */
+  readonly timeoutMs?: number;
+  /** How often to probe the primary while degraded. Default 1000. */
+  readonly probeIntervalMs?: number;
+}
+
+/**
+ * Degrade, never break: calls go to the primary store (Redis) with a timeout; on a
+ * timeout or error they go to the in-process fallback until a background PING answers.
+ * Each switch publishes one event. Never rejects while the fallback works.
+ */
+export class ResilientCounterStore implements CounterStore {
+  readonly #primary: CounterStore;
+  readonly #fallback: CounterStore;
+  readonly #bus: SecurityEventBus;
+  readonly #clock: () => number;
+  readonly #timeoutMs: number;
+  readonly #probeIntervalMs: number;
+  #status: StoreStatus = 'ok';
+  #probe: NodeJS.Timeout | null = null;
+  #isProbing = false;
+
+  /** Starts healthy; the first failing call switches to the fallback. */
+  constructor(options: ResilientStoreOptions) {
+    this.#primary = options.primary;
+    this.#fallback = options.fallback ?? new MemoryCounterStore();
+    this.#bus = options.bus;
+    this.#clock = options.clock ?? Date.now;
+    this.#timeoutMs = options.timeoutMs ?? 50;
+    this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
+  }
+
+  /** For `/ready` and metrics. */
+  status(): StoreStatus {
+    return this.#status;
+  }
+
+  /** Stops the background probe (on shutdown). */
+  close(): void {
+    if (this.#probe !== null) clearInterval(this.#probe);
+    this.#probe = null;
+  }
+
+  /** Probes the primary once now; switches back when it answers. For tests and `/ready`. */
+  async probeNow(): Promise<StoreStatus> {
+    if (this.#status === 'ok' || this.#isProbing) return this.#status;
+    this.#isProbing = true;
+    try {
+      await this.#withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
+      this.#recover();
+    } catch {
+      // Still down: keep counting in memory.
+    } finally {
+      this.#isProbing = false;
+    }
+    return this.#status;
+  }
+
+  /** See `CounterStore.precheckIp`. */
+  precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
+    return this.#run((s) => s.precheckIp(input));
+  }
+
+  /** See `CounterStore.recordIp`. */
+  recordIp(input: IpRecordInput): Promise<IpRecordResult> {
+    return this.#run((s) => s.recordIp(input));
+  }
+
+  /** See `CounterStore.precheckAccount`. */
+  precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+    return this.#run((s) => s.precheckAccount(input));
+  }
+
+  /** See `CounterStore.recordAccount`. */
+  recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
+    return this.#run((s) => s.recordAccount(input));
+  }
+
+  /** See `CounterStore.countRefresh`. */
+  countRefresh(input: RefreshCountInput): Promise<number> {
+    return this.#run((s) => s.countRefresh(input));
+  }
+
+  /** See `CounterStore.setBlock`. */
+  setBlock(input: SetBlockInput): Promise<BlockRecord> {
+    return this.#run((s) => s.setBlock(input));
+  }
+
+  /** See `CounterStore.getBlock`. */
+  getBlock(ipKey: string, now: number): Promise<BlockRecord | null> {
+    return this.#run((s) => s.getBlock(ipKey, now));
+  }
+
+  /** See `CounterStore.listBlocks`. */
+  listBlocks(now: number): Promise<BlockRecord[]> {
+    return this.#run((s) => s.listBlocks(now));
+  }
+
+  /** See `CounterStore.unblock`. */
+  unblock(ipKey: string, now: number): Promise<boolean> {
+    return this.#run((s) => s.unblock(ipKey, now));
+  }
+
+  /** Resolves whether or not the primary answers (the fallback always does). */
+  async ping(): Promise<void> {}
+
+  async #run<T>(operation: (store: CounterStore) => Promise<T>): Promise<T> {
+    if (this.#status === 'degraded') return operation(this.#fallback);
+    try {
+      return await this.#withTimeout(operation(this.#primary), this.#timeoutMs);
+    } catch (error) {
+      this.#degrade(error);
+      return operation(this.#fallback);
+    }
+  }
+
+  #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`store call over ${timeoutMs} ms`)), timeoutMs);
+    });
+    // A late answer or error from the primary must not surface as an unhandled rejection.
+    promise.catch(() => {});
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  #degrade(error: unknown): void {
+    if (this.#status === 'degraded') return;
+    this.#status = 'degraded';
+    this.#publish('detection_store_degraded', 'high', {
+      error: error instanceof Error ? error.message : String(error),
+      timeoutMs: this.#timeoutMs,
+      fallback: 'memory',
+    });
+    this.#probe = setInterval(() => void this.probeNow(), this.#probeIntervalMs);
+    this.#probe.unref();
+  }
+
+  #recover(): void {
+    if (this.#status === 'ok') return;
+    this.#status = 'ok';
+    this.close();
+    this.#publish('detection_store_recovered', 'info', { store: 'primary' });
+  }
+
+  #publish(
+    type: string,
+    severity: SecurityEvent['severity'],
+    details: Record<string, unknown>,
+  ): void {
+    this.#bus.publish({
+      type,
+      severity,
+      at: this.#clock(),
+      ip: null,
+      userId: null,
+      userAgent: null,
+      rule: type,
+      requestId: null,
+      details,
+    });
+  }
+}

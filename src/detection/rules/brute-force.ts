@@ -1,0 +1,93 @@
+import type { BlockRecord, IpRuleLimits } from '../../store/index.ts';
+import type { BlockingRulePolicy } from '../policy.ts';
+import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
+
+/** The 429 text of brute_force **(origin)**. */
+export const BRUTE_FORCE_MESSAGE =
+  'Too many failed attempts. Your IP has been temporarily blocked.';
+
+/** Store limits for brute_force; exempt IPs and monitor mode count without blocking. */
+export function toBruteForceLimits(rule: BlockingRulePolicy): IpRuleLimits {
+  return {
+    limit: rule.limit,
+    windowMs: rule.windowMs,
+    blockMs: rule.blockSeconds * 1000,
+    isEnforced: rule.mode === 'enforce',
+  };
+}
+
+/** Counter values the brute_force rule looks at (from a precheck or a record). */
+export interface BruteForceCounters {
+  readonly failures: number;
+  readonly pending: number;
+  /** Block this call created with rule brute_force, else null. */
+  readonly created: BlockRecord | null;
+  readonly isBusy: boolean;
+  readonly isOverLimit: boolean;
+}
+
+/**
+ * brute_force: a block created at the limit refuses with `IP_BLOCKED`; a window full of
+ * pending reservations refuses with `RATE_LIMITED` (nobody blocked); monitor only reports.
+ */
+export function evaluateBruteForce(
+  counters: BruteForceCounters,
+  rule: BlockingRulePolicy,
+  mode: RuleRunMode,
+  now: number,
+): RuleVerdict {
+  const thresholds = {
+    limit: rule.limit,
+    windowMs: rule.windowMs,
+    blockSeconds: rule.blockSeconds,
+  };
+  const counts = { failures: counters.failures, pending: counters.pending };
+  if (counters.created !== null && counters.created.rule === 'brute_force') {
+    const retryAfterSeconds = secondsUntil(counters.created.expiresAt, now);
+    return {
+      block: {
+        rule: 'brute_force',
+        code: 'IP_BLOCKED',
+        message: BRUTE_FORCE_MESSAGE,
+        retryAfterSeconds,
+      },
+      events: [
+        {
+          type: 'brute_force',
+          severity: 'high',
+          details: { ...counts, ...thresholds, mode, action: 'block' },
+        },
+      ],
+    };
+  }
+  if (counters.isBusy) {
+    return {
+      block: {
+        rule: 'brute_force',
+        code: 'RATE_LIMITED',
+        message: BRUTE_FORCE_MESSAGE,
+        retryAfterSeconds: 1,
+      },
+      events: [
+        {
+          type: 'brute_force',
+          severity: 'medium',
+          details: { ...counts, ...thresholds, mode, action: 'throttle' },
+        },
+      ],
+    };
+  }
+  if (counters.isOverLimit) {
+    return {
+      block: null,
+      events: [
+        {
+          type: 'brute_force',
+          severity: 'medium',
+          details: { ...counts, ...thresholds, mode, action: 'none' },
+        },
+      ],
+    };
+  }
+  return NO_VERDICT;
+}

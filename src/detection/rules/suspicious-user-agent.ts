@@ -1,0 +1,37 @@
+import type { RuleEvent, RuleRunMode } from './verdict.ts';
+
+/** Longest user agent kept in events and logs. */
+export const MAX_USER_AGENT_LENGTH = 256;
+
+/** Strips control characters (log injection) and caps the length at 256 characters. */
+export function sanitizeUserAgent(userAgent: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point.
+  return userAgent.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, MAX_USER_AGENT_LENGTH);
+}
+
+// Scanners, scripted HTTP clients and headless browsers **(origin: log only)**.
+const PATTERNS: readonly (readonly [string, RegExp])[] = [
+  [
+    'scanner',
+    /sqlmap|nikto|nmap|masscan|zgrab|nuclei|dirbuster|gobuster|wpscan|acunetix|nessus|openvas|w3af|zmeu/i,
+  ],
+  [
+    'http_library',
+    /curl\/|wget\/|python-requests|python-urllib|aiohttp|httpx|go-http-client|okhttp|java\/|apache-httpclient|httpclient|libwww-perl|node-fetch|axios\/|undici|got \(|ruby|php\/|powershell|winhttp/i,
+  ],
+  ['headless', /headless|phantomjs|selenium|puppeteer|playwright|webdriver|scrapy|crawler|spider/i],
+];
+
+/** The category of a suspicious user agent (`empty`, `scanner`, `http_library`, `headless`) or null. */
+export function classifyUserAgent(userAgent: string): string | null {
+  if (userAgent.trim() === '') return 'empty';
+  for (const [category, pattern] of PATTERNS) if (pattern.test(userAgent)) return category;
+  return null;
+}
+
+/** suspicious_user_agent: log only, a low-severity event naming the matched category. */
+export function evaluateUserAgent(userAgent: string, mode: RuleRunMode): RuleEvent | null {
+  const category = classifyUserAgent(userAgent);
+  if (category === null) return null;
+  return { type: 'suspicious_user_agent', severity: 'low', details: { category, mode } };
+}

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(process.cwd(), 'bin', 'flux-auth.js');
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function run(args: string[], env: Record<string, string>): Promise<RunResult> {
+  const started = Date.now();
+  const cwd = mkdtempSync(join(tmpdir(), 'flux-cli-'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+describe('flux-auth CLI', () => {
+  it('refuses a short JWT_SECRET in production with one line naming it and exit 78', async () => {
+    const result = await run(['start'], {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'short',
+      DATABASE_URL: 'postgres://u@127.0.0.1:1/x',
+    });
+    expect(result.code).toBe(78);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/JWT_SECRET: is 5 characters; it must be at least 32/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  });
+
+  it('doctor names an unreachable database and exits non-zero', async () => {
+    const result = await run(['doctor'], {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'y'.repeat(40),
+      DATABASE_URL: 'postgres://flux:hunter2@127.0.0.1:1/nothing',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /FAIL\s+database\s+cannot reach postgres:\/\/flux:\*\*\*@127\.0\.0\.1:1/,
+    );
+    expect(result.stdout).toMatch(/Check DATABASE_URL/);
+    expect(result.stdout).not.toContain('hunter2');
+  });
+
+  it('doctor passes on a fresh development setup after migrate', async () => {
+    const cwdEnv = { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) };
+    const migrated = await run(['migrate'], cwdEnv);
+    expect(migrated.code).toBe(0);
+    const result = await run(['doctor'], cwdEnv);
+    expect(result.stdout).toMatch(/ok\s+migrations\s+all applied/);
+    expect(result.code).toBe(0);
+  });
+
+  it('doctor reports pending migrations with the fix', async () => {
+    const result = await run(['doctor'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL\s+migrations\s+1 pending: 0001_initial.*flux-auth migrate/);
+  });
+});

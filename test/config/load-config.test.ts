@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, loadOrCreateDevSecret, parseTrustProxy } from '../../src/config/index.ts';
+
+const SECRET = 'x'.repeat(32);
+const cwd = mkdtempSync(join(tmpdir(), 'flux-config-'));
+const load = (env: Record<string, string>) =>
+  loadConfig(env, { cwd, loadDevSecret: loadOrCreateDevSecret });
+const problemsOf = (env: Record<string, string>) => {
+  const result = load(env);
+  return result.ok ? [] : result.problems;
+};
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://u@db:5432/app',
+  JWT_SECRET: SECRET,
+};
+
+describe('loadConfig', () => {
+  it('just works in development with nothing set: SQLite under ./data and a kept secret', () => {
+    const result = load({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config).toMatchObject({ host: '127.0.0.1', port: 3001, env: 'development' });
+    expect(result.config.databaseUrl).toBe(`sqlite:${join(cwd, 'data', 'flux-auth.db')}`);
+    expect(result.warnings.join()).toMatch(/JWT_SECRET is not set/);
+    const again = load({});
+    expect(again.ok && again.config.signing).toEqual(result.config.signing);
+    expect(Object.isFrozen(result.config)).toBe(true);
+  });
+
+  it('keeps the development secret in a private file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-secret-'));
+    const secret = loadOrCreateDevSecret(dir);
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, 'dev-jwt-secret'), 'utf8').trim()).toBe(secret);
+    expect(statSync(join(dir, 'dev-jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateDevSecret(dir)).toBe(secret);
+  });
+
+  it('accepts a complete production config', () => {
+    expect(problemsOf(production)).toEqual([]);
+  });
+
+  it.each([
+    [{ JWT_SECRET: 'short' }, /^JWT_SECRET: is 5 characters; it must be at least 32/],
+    [{ DATABASE_URL: '' }, /^DATABASE_URL: not set/],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: unsupported scheme/],
+    [{ REDIS_URL: 'not a url' }, /^REDIS_URL: not a valid/],
+    [{ REDIS_URL: 'http://host:6379' }, /^REDIS_URL: not a valid/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: "loud" is not one of/],
+    [{ PORT: 'eighty' }, /^PORT: "eighty" is not a whole number/],
+    [{ PORT: '70000' }, /^PORT: "70000" is not a whole number/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY: "true" would trust any client/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY: "10.0.0.0\/33" is not an IP address or CIDR/],
+    [{ NODE_ENV: 'staging' }, /^NODE_ENV: "staging" is not one of/],
+  ])('refuses %o in production with one line naming the variable', (override, pattern) => {
+    const problems = problemsOf({ ...production, ...override });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(pattern);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'short',
+      PORT: 'x',
+      LOG_LEVEL: 'y',
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'LOG_LEVEL',
+      'PORT',
+    ]);
+  });
+
+  it('requires a signing key in production', () => {
+    expect(problemsOf({ ...production, JWT_SECRET: '' })).toEqual([
+      expect.stringMatching(/^JWT_SECRET: not set/),
+    ]);
+    expect(
+      problemsOf({ ...production, JWT_SECRET: '', JWT_PRIVATE_KEY_FILE: './key.pem' }),
+    ).toEqual([]);
+  });
+
+  it('counts the secret in characters, not bytes', () => {
+    expect(problemsOf({ ...production, JWT_SECRET: 'é'.repeat(31) })).toHaveLength(1);
+    expect(problemsOf({ ...production, JWT_SECRET: 'é'.repeat(32) })).toEqual([]);
+  });
+});
+
+describe('parseTrustProxy', () => {
+  it('reads nothing, a hop count or a CIDR list', () => {
+    expect(parseTrustProxy(undefined)).toEqual({ ok: true, value: false });
+    expect(parseTrustProxy('false')).toEqual({ ok: true, value: false });
+    expect(parseTrustProxy('2')).toEqual({ ok: true, value: 2 });
+    expect(parseTrustProxy('10.0.0.0/8, 192.168.1.10,::1,loopback')).toEqual({
+      ok: true,
+      value: ['10.0.0.0/8', '192.168.1.10', '::1', 'loopback'],
+    });
+  });
+});
