@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LoopbackClient } from './http-client.ts';
 import { SourceAddressPool } from './net.ts';
 import type { LatencySummary } from './stats.ts';
-import { runWorker } from './worker.ts';
+import { WorkerHandle } from './worker.ts';
 
 /** An account that exists on the server, with its correct password. */
 export interface BenchAccount {
@@ -11,30 +11,35 @@ export interface BenchAccount {
   readonly password: string;
 }
 
-/** Input of the login-load worker. */
-export interface LoginLoadInput {
+/** What the login-load worker runs. */
+export interface LoginLoadConfig {
   readonly baseUrl: string;
   readonly accounts: readonly BenchAccount[];
   /** Concurrent closed-loop clients (virtual users). */
   readonly concurrency: number;
-  readonly warmupSeconds: number;
-  readonly measureSeconds: number;
   /** Second octet of the loopback source addresses this worker uses (see SourceAddressPool). */
   readonly addressBlock: number;
 }
 
-/** What the login-load worker measured during its window (after the warm-up). */
-export interface LoginLoadResult {
-  /** Logins answered 200 in the window. */
+/** Successful logins counted in one measuring slice. */
+export interface LoginSlice {
   readonly ok: number;
   readonly seconds: number;
+}
+
+/** What the login-load worker counted while measuring was on. */
+export interface LoginLoadResult {
+  /** Logins answered 200 while measuring. */
+  readonly ok: number;
+  /** Seconds measuring was on, in total. */
+  readonly seconds: number;
   readonly perSecond: number;
-  /** Every answer in the window by status (`error` = transport failure). */
+  /** Every answer while measuring, by status (`error` = transport failure). */
   readonly statuses: Record<string, number>;
   readonly transportErrors: number;
   /** Latency of successful logins, ms. */
   readonly latency: LatencySummary;
-  /** CPU the load generator itself used during the window. */
+  /** CPU the load generator itself used while measuring. */
   readonly generatorCpuSeconds: number;
 }
 
@@ -78,18 +83,57 @@ export async function createAccounts(
 }
 
 /**
- * Runs closed-loop successful logins in a separate process. `onMeasuring` is called when the
- * warm-up ends and the measured window starts.
+ * Closed-loop successful logins from a separate process. Clients start at once; only answers
+ * that arrive while measuring is on are counted.
  */
-export function runLoginLoad(
-  input: LoginLoadInput,
-  onMeasuring?: () => void,
-): Promise<LoginLoadResult> {
-  return runWorker<LoginLoadInput, LoginLoadResult>(
-    join(import.meta.dirname, 'login-load-worker.ts'),
-    input,
-    (name) => {
-      if (name === 'measuring') onMeasuring?.();
-    },
-  );
+export class LoginLoad {
+  readonly #worker: WorkerHandle;
+
+  private constructor(worker: WorkerHandle) {
+    this.#worker = worker;
+  }
+
+  /** Starts the worker process and its clients. */
+  static async start(config: LoginLoadConfig): Promise<LoginLoad> {
+    const worker = WorkerHandle.start(join(import.meta.dirname, 'login-load-worker.ts'));
+    try {
+      await worker.call('start', config);
+    } catch (error) {
+      await worker.close();
+      throw error;
+    }
+    return new LoginLoad(worker);
+  }
+
+  measureOn(): Promise<void> {
+    return this.#worker.call('measureOn');
+  }
+
+  /** Ends the measuring slice; null if measuring was off. */
+  measureOff(): Promise<LoginSlice | null> {
+    return this.#worker.call('measureOff');
+  }
+
+  /** Stops measuring and sending; resolves when no login is in flight any more. */
+  pause(): Promise<void> {
+    return this.#worker.call('pause');
+  }
+
+  resume(): Promise<void> {
+    return this.#worker.call('resume');
+  }
+
+  /** Stops the clients and the worker; resolves with what was counted. */
+  async stop(): Promise<LoginLoadResult> {
+    try {
+      return await this.#worker.call<LoginLoadResult>('stop');
+    } finally {
+      await this.#worker.close();
+    }
+  }
+
+  /** Ends the worker without a report (error paths). */
+  close(): Promise<void> {
+    return this.#worker.close();
+  }
 }

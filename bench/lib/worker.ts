@@ -1,71 +1,96 @@
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { REPO_ROOT } from './server.ts';
 
-/** Messages a worker sends its parent. */
-export type WorkerMessage =
-  | { readonly type: 'event'; readonly name: string }
-  | { readonly type: 'result'; readonly value: unknown }
-  | { readonly type: 'error'; readonly message: string };
+interface Call {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args: unknown;
+}
+
+type Reply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: string };
 
 /**
- * Runs a bench worker (a .ts file that calls {@link workerMain}) in its own Node process via
- * tsx, sends it `input`, and resolves with its result. `onEvent` hears progress events such
- * as `measuring`.
+ * A long-lived bench worker: a .ts file that calls {@link serveWorker}, run in its own Node
+ * process via tsx so it shares no event loop or CPU accounting with the bench process.
  */
-export function runWorker<I, O>(
-  file: string,
-  input: I,
-  onEvent?: (name: string) => void,
-): Promise<O> {
-  return new Promise<O>((resolve, reject) => {
-    const child = fork(file, [], {
+export class WorkerHandle {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly #exited: Promise<void>;
+  #nextId = 1;
+  #exitReason: Error | null = null;
+
+  private constructor(readonly file: string) {
+    this.#child = fork(file, [], {
       cwd: REPO_ROOT,
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    let settled = false;
-    child.on('message', (message: WorkerMessage) => {
-      if (message.type === 'event') onEvent?.(message.name);
-      else if (message.type === 'result') {
-        settled = true;
-        resolve(message.value as O);
-      } else if (message.type === 'error') {
-        settled = true;
-        reject(new Error(`worker ${file}: ${message.message}`));
-      }
+    this.#child.on('message', (reply: Reply) => {
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve(reply.value);
+      else pending.reject(new Error(`worker ${file}: ${reply.error}`));
     });
-    child.on('error', (error) => {
-      if (!settled) reject(error);
-      settled = true;
+    this.#exited = new Promise((done) => {
+      this.#child.once('exit', (code, signal) => {
+        this.#exitReason = new Error(`worker ${file} exited (${signal ?? code})`);
+        for (const pending of this.#pending.values()) pending.reject(this.#exitReason);
+        this.#pending.clear();
+        done();
+      });
     });
-    child.on('exit', (code, signal) => {
-      if (!settled) reject(new Error(`worker ${file} exited (${signal ?? code}) without a result`));
-      settled = true;
+  }
+
+  /** Starts the worker process. */
+  static start(file: string): WorkerHandle {
+    return new WorkerHandle(file);
+  }
+
+  /** Calls `cmd` in the worker and resolves with its answer. */
+  call<T>(cmd: string, args: unknown = null): Promise<T> {
+    if (this.#exitReason) return Promise.reject(this.#exitReason);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ id, cmd, args } satisfies Call);
     });
-    child.send({ input });
-  });
+  }
+
+  /** Asks the worker to exit (SIGKILL after 5 s) and waits until it has. */
+  async close(): Promise<void> {
+    if (this.#exitReason) return;
+    this.#child.send({ id: 0, cmd: '__exit', args: null } satisfies Call);
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
+    await this.#exited;
+    clearTimeout(timer);
+  }
 }
 
-/**
- * The body of a worker process: waits for its input, runs `handler`, sends the result (or
- * error) to the parent and exits. `emit` sends a progress event.
- */
-export function workerMain<I, O>(handler: (input: I, emit: (name: string) => void) => Promise<O>) {
-  const send = (message: WorkerMessage) =>
-    new Promise<void>((done) => {
-      if (process.send) process.send(message, () => done());
-      else done();
-    });
-  process.once('message', (message: { input: I }) => {
-    handler(message.input, (name) => void send({ type: 'event', name })).then(
-      async (value) => {
-        await send({ type: 'result', value });
-        process.exit(0);
-      },
-      async (error: unknown) => {
-        await send({ type: 'error', message: error instanceof Error ? error.stack ?? error.message : String(error) });
-        process.exit(1);
-      },
+/** The body of a worker process: answers calls with `handlers[cmd](args)` until told to exit. */
+export function serveWorker(handlers: Record<string, (args: never) => Promise<unknown>>): void {
+  process.on('message', (call: Call) => {
+    if (call.cmd === '__exit') {
+      process.disconnect();
+      process.exit(0);
+    }
+    const reply = (message: Reply) => process.send?.(message);
+    const handler = handlers[call.cmd];
+    if (!handler) {
+      reply({ id: call.id, ok: false, error: `unknown command ${call.cmd}` });
+      return;
+    }
+    handler(call.args as never).then(
+      (value) => reply({ id: call.id, ok: true, value }),
+      (error: unknown) =>
+        reply({
+          id: call.id,
+          ok: false,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        }),
     );
   });
 }

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, NO_DETECTION } from './plugins/detection-hook.ts';
+import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -54,6 +55,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  if (deps.trustProxy === undefined || deps.trustProxy === false) {
+    app.addHook(
+      'onRequest',
+      createForwardedForWarning((message) => app.log.warn(message)),
+    );
+  }
   app.decorateRequest('detectionTicket', null);
   let isClosing = false;
   app.addHook('preClose', async () => {

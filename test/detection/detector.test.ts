@@ -16,7 +16,14 @@ function setup(policy: DetectionPolicy = DEFAULT_POLICY, store = new MemoryCount
   const { bus, events, flush } = recordingBus();
   let current = policy;
   const detector = createDetector({ store, policy: () => current, bus, clock: clock.now });
-  return { detector, clock, events, flush, store, setPolicy: (p: DetectionPolicy) => (current = p) };
+  return {
+    detector,
+    clock,
+    events,
+    flush,
+    store,
+    setPolicy: (p: DetectionPolicy) => (current = p),
+  };
 }
 
 async function failLogin(detector: Detector, now: number, extra = {}) {
@@ -64,11 +71,16 @@ describe('detector: brute force', () => {
 
   it('a success clears only that account: an attacker cannot reset with their own account', async () => {
     const { detector, clock } = setup();
-    for (let i = 0; i < 4; i += 1) await failLogin(detector, clock.now(), { account: 'victim@example.com' });
-    const own = await detector.precheck(attempt('login', clock.now(), { account: 'me@example.com' }));
+    for (let i = 0; i < 4; i += 1)
+      await failLogin(detector, clock.now(), { account: 'victim@example.com' });
+    const own = await detector.precheck(
+      attempt('login', clock.now(), { account: 'me@example.com' }),
+    );
     await detector.record(ticketOf(own), { kind: 'login_succeeded', userId: 'me', deviceId: 'd' });
     await failLogin(detector, clock.now(), { account: 'victim@example.com' });
-    const next = await detector.precheck(attempt('login', clock.now(), { account: 'victim@example.com' }));
+    const next = await detector.precheck(
+      attempt('login', clock.now(), { account: 'victim@example.com' }),
+    );
     expect(next).toMatchObject({ action: 'block', rule: 'brute_force' });
   });
 
@@ -104,16 +116,23 @@ describe('detector: bot activity', () => {
     expect(decisions.filter((d) => d.action === 'allow')).toHaveLength(50);
     const refused = decisions.filter((d) => d.action === 'block');
     expect(refused).toHaveLength(5);
-    for (const d of refused) expect(d).toMatchObject({ rule: 'bot_activity', message: SIGNUP_BOT_MESSAGE });
+    for (const d of refused)
+      expect(d).toMatchObject({ rule: 'bot_activity', message: SIGNUP_BOT_MESSAGE });
   });
 
   it('on login the bot block uses the generic text', async () => {
     const { detector, clock } = setup(withRule('brute_force', { limit: 1000 }));
     let last = await detector.precheck(attempt('login', clock.now()));
     for (let i = 0; i < 51; i += 1) {
-      last = await detector.precheck(attempt('login', clock.now(), { account: `x${i}@example.com` }));
+      last = await detector.precheck(
+        attempt('login', clock.now(), { account: `x${i}@example.com` }),
+      );
     }
-    expect(last).toMatchObject({ action: 'block', rule: 'bot_activity', message: LOGIN_BOT_MESSAGE });
+    expect(last).toMatchObject({
+      action: 'block',
+      rule: 'bot_activity',
+      message: LOGIN_BOT_MESSAGE,
+    });
   });
 });
 
@@ -123,7 +142,9 @@ describe('detector: routes, lists, modes', () => {
     await detector.blockIp('203.0.113.7', { durationSeconds: 3600, reason: 'test' });
     expect((await detector.precheck(attempt('login', clock.now()))).action).toBe('block');
     for (const route of ['refresh', 'me', 'logout'] as const) {
-      expect((await detector.precheck(attempt(route, clock.now(), { userId: 'u1' }))).action).toBe('allow');
+      expect((await detector.precheck(attempt(route, clock.now(), { userId: 'u1' }))).action).toBe(
+        'allow',
+      );
     }
   });
 
@@ -172,19 +193,25 @@ describe('detector: routes, lists, modes', () => {
 
   it('counts and blocks IPv6 clients per /64', async () => {
     const { detector, clock } = setup();
-    for (let i = 1; i <= 5; i += 1) await failLogin(detector, clock.now(), { ip: `2001:db8:1:2::${i}` });
-    const sameNet = await detector.precheck(attempt('login', clock.now(), { ip: '2001:db8:1:2:ffff::9' }));
+    for (let i = 1; i <= 5; i += 1)
+      await failLogin(detector, clock.now(), { ip: `2001:db8:1:2::${i}` });
+    const sameNet = await detector.precheck(
+      attempt('login', clock.now(), { ip: '2001:db8:1:2:ffff::9' }),
+    );
     expect(sameNet).toMatchObject({ action: 'block', rule: 'brute_force' });
-    const otherNet = await detector.precheck(attempt('login', clock.now(), { ip: '2001:db8:1:3::1' }));
+    const otherNet = await detector.precheck(
+      attempt('login', clock.now(), { ip: '2001:db8:1:3::1' }),
+    );
     expect(otherNet.action).toBe('allow');
   });
 
   it('folds IPv4-mapped IPv6 onto the IPv4 address', async () => {
     const { detector, clock } = setup();
-    for (let i = 0; i < 5; i += 1) await failLogin(detector, clock.now(), { ip: '::ffff:198.51.100.4' });
-    expect((await detector.precheck(attempt('login', clock.now(), { ip: '198.51.100.4' }))).action).toBe(
-      'block',
-    );
+    for (let i = 0; i < 5; i += 1)
+      await failLogin(detector, clock.now(), { ip: '::ffff:198.51.100.4' });
+    expect(
+      (await detector.precheck(attempt('login', clock.now(), { ip: '198.51.100.4' }))).action,
+    ).toBe('block');
   });
 
   it('unblock lifts the block on this instance at once', async () => {
@@ -201,7 +228,9 @@ describe('detector: events', () => {
   it('flags a suspicious user agent once per IP per minute, sanitised', async () => {
     const { detector, clock, events, flush } = setup();
     for (let i = 0; i < 3; i += 1) {
-      await detector.precheck(attempt('signup', clock.now(), { userAgent: 'curl/8.0\r\nX-Evil: 1' }));
+      await detector.precheck(
+        attempt('signup', clock.now(), { userAgent: 'curl/8.0\r\nX-Evil: 1' }),
+      );
     }
     await flush();
     const ua = events.filter((e) => e.type === 'suspicious_user_agent');
@@ -211,9 +240,17 @@ describe('detector: events', () => {
 
   it('multiple_devices on the 3rd device in an hour, account_takeover on an IP change', async () => {
     const { detector, clock, events, flush } = setup();
-    for (const [ip, device] of [['198.51.100.1', 'd1'], ['198.51.100.1', 'd2'], ['198.51.100.2', 'd3']]) {
+    for (const [ip, device] of [
+      ['198.51.100.1', 'd1'],
+      ['198.51.100.1', 'd2'],
+      ['198.51.100.2', 'd3'],
+    ]) {
       const d = await detector.precheck(attempt('login', clock.now(), { ip }));
-      await detector.record(ticketOf(d), { kind: 'login_succeeded', userId: 'u1', deviceId: device ?? '' });
+      await detector.record(ticketOf(d), {
+        kind: 'login_succeeded',
+        userId: 'u1',
+        deviceId: device ?? '',
+      });
       clock.advance(60_000);
     }
     await flush();
@@ -242,10 +279,21 @@ describe('detector: events', () => {
   it('account_guard throttles unknown IPs after stuffing, never the known owner', async () => {
     const { detector, clock, events, flush } = setup();
     const owner = await detector.precheck(attempt('login', clock.now(), { ip: '192.0.2.10' }));
-    await detector.record(ticketOf(owner), { kind: 'login_succeeded', userId: 'u1', deviceId: 'd1' });
-    for (let i = 0; i < 20; i += 1) await failLogin(detector, clock.now(), { ip: `198.51.100.${i % 5}` });
-    const stranger = await detector.precheck(attempt('login', clock.now(), { ip: '198.51.100.200' }));
-    expect(stranger).toMatchObject({ action: 'block', code: 'ACCOUNT_THROTTLED', rule: 'account_guard' });
+    await detector.record(ticketOf(owner), {
+      kind: 'login_succeeded',
+      userId: 'u1',
+      deviceId: 'd1',
+    });
+    for (let i = 0; i < 20; i += 1)
+      await failLogin(detector, clock.now(), { ip: `198.51.100.${i % 5}` });
+    const stranger = await detector.precheck(
+      attempt('login', clock.now(), { ip: '198.51.100.200' }),
+    );
+    expect(stranger).toMatchObject({
+      action: 'block',
+      code: 'ACCOUNT_THROTTLED',
+      rule: 'account_guard',
+    });
     const known = await detector.precheck(attempt('login', clock.now(), { ip: '192.0.2.10' }));
     expect(known.action).toBe('allow');
     await flush();

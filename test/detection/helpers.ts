@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
 import type { Attempt, AuthRoute, Decision, Ticket } from '../../src/detection/index.ts';
+import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
 
 /** A settable clock starting at a fixed epoch ms. */
 export function fakeClock(start = 1_700_000_000_000) {

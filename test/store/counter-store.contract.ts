@@ -15,7 +15,12 @@ export const BRUTE_FORCE: IpRuleLimits = {
   blockMs: 3_600_000,
   isEnforced: true,
 };
-export const BOT: IpRuleLimits = { limit: 50, windowMs: 60_000, blockMs: 1_800_000, isEnforced: true };
+export const BOT: IpRuleLimits = {
+  limit: 50,
+  windowMs: 60_000,
+  blockMs: 1_800_000,
+  isEnforced: true,
+};
 export const GUARD: AccountGuardLimits = {
   failureLimit: 20,
   distinctIpLimit: 5,
@@ -31,7 +36,15 @@ function freshIp(): string {
 }
 
 function login(ipKey: string, account: string, now: number, extra: Partial<IpPrecheckInput> = {}) {
-  return { ipKey, now, account, bruteForce: BRUTE_FORCE, botActivity: BOT, isExempt: false, ...extra };
+  return {
+    ipKey,
+    now,
+    account,
+    bruteForce: BRUTE_FORCE,
+    botActivity: BOT,
+    isExempt: false,
+    ...extra,
+  };
 }
 
 function settle(
@@ -45,7 +58,13 @@ function settle(
 }
 
 /** Fails `count` logins in a row (precheck then failure), one second apart from `start`. */
-async function failTimes(store: CounterStore, ipKey: string, account: string, count: number, start: number) {
+async function failTimes(
+  store: CounterStore,
+  ipKey: string,
+  account: string,
+  count: number,
+  start: number,
+) {
   for (let i = 0; i < count; i += 1) {
     const pre = await store.precheckIp(login(ipKey, account, start + i * 1000));
     expect(pre.reservation).not.toBeNull();
@@ -63,7 +82,9 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         await failTimes(store, ip, 'acctA', 4, T0);
         const fifth = await store.precheckIp(login(ip, 'acctA', T0 + 10_000));
         expect(fifth.reservation).not.toBeNull();
-        const rec = await store.recordIp(settle(ip, 'acctA', fifth.reservation, 'failure', T0 + 10_000));
+        const rec = await store.recordIp(
+          settle(ip, 'acctA', fifth.reservation, 'failure', T0 + 10_000),
+        );
         expect(rec.failures).toBe(5);
         expect(rec.block?.rule).toBe('brute_force');
         expect(rec.block?.expiresAt).toBe(T0 + 10_000 + 3_600_000);
@@ -85,7 +106,9 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         expect(reserved).toHaveLength(5);
         expect(results.filter((r) => r.isBusy || r.block !== null)).toHaveLength(995);
         await Promise.all(
-          reserved.map((r, i) => store.recordIp(settle(ip, `acct${i % 7}`, r.reservation, 'failure', T0 + 1))),
+          reserved.map((r, i) =>
+            store.recordIp(settle(ip, `acct${i % 7}`, r.reservation, 'failure', T0 + 1)),
+          ),
         );
         // The bot rule (51st request in a minute) blocked the IP during the burst.
         expect((await store.getBlock(ip, T0 + 2))?.rule).toBe('bot_activity');
@@ -100,7 +123,9 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         const reserved = first.filter((r) => r.reservation !== null);
         expect(reserved).toHaveLength(5);
         await Promise.all(
-          reserved.map((r) => store.recordIp(settle(ip, 'acctA', r.reservation, 'failure', T0 + 1))),
+          reserved.map((r) =>
+            store.recordIp(settle(ip, 'acctA', r.reservation, 'failure', T0 + 1)),
+          ),
         );
         expect((await store.getBlock(ip, T0 + 2))?.rule).toBe('brute_force');
       });
@@ -151,11 +176,15 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         const ip = freshIp();
         await failTimes(store, ip, 'victim', 4, T0);
         const own = await store.precheckIp(login(ip, 'attacker', T0 + 5000));
-        const rec = await store.recordIp(settle(ip, 'attacker', own.reservation, 'success', T0 + 5000));
+        const rec = await store.recordIp(
+          settle(ip, 'attacker', own.reservation, 'success', T0 + 5000),
+        );
         expect(rec.cleared).toBe(0);
         expect(rec.failures).toBe(4);
         const fifth = await store.precheckIp(login(ip, 'victim', T0 + 6000));
-        const last = await store.recordIp(settle(ip, 'victim', fifth.reservation, 'failure', T0 + 6000));
+        const last = await store.recordIp(
+          settle(ip, 'victim', fifth.reservation, 'failure', T0 + 6000),
+        );
         expect(last.block?.rule).toBe('brute_force');
       });
 
@@ -223,9 +252,11 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         const store = getStore();
         const ip = freshIp();
         for (let i = 0; i < 50; i += 1) {
-          const r = await store.precheckIp(login(ip, i % 2 === 0 ? 'a' : '', T0 + i * 1000, {
-            account: i % 2 === 0 ? `a${i}` : null,
-          }));
+          const r = await store.precheckIp(
+            login(ip, i % 2 === 0 ? 'a' : '', T0 + i * 1000, {
+              account: i % 2 === 0 ? `a${i}` : null,
+            }),
+          );
           if (r.reservation !== null) {
             await store.recordIp(settle(ip, `a${i}`, r.reservation, 'release', T0 + i * 1000));
           }
@@ -278,8 +309,15 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         expect(again.throttleStartedUntil).toBe(0);
         expect(started).toBe(1);
         const pre = await store.precheckAccount(accountPre(account, '10.0.0.1', T0 + 40));
-        expect(pre).toEqual({ throttledUntil: T0 + 19 + 900_000, isKnownIp: false, failures: 21, distinctIps: 6 });
-        const after = await store.precheckAccount(accountPre(account, '10.0.0.1', T0 + 19 + 900_000));
+        expect(pre).toEqual({
+          throttledUntil: T0 + 19 + 900_000,
+          isKnownIp: false,
+          failures: 21,
+          distinctIps: 6,
+        });
+        const after = await store.precheckAccount(
+          accountPre(account, '10.0.0.1', T0 + 19 + 900_000),
+        );
         expect(after.throttledUntil).toBe(0);
       });
 
@@ -297,16 +335,26 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         const account = `acct-${randomUUID()}`;
         const first = await store.recordAccount(accountSuccess(account, '10.0.0.1', 'd1', T0));
         expect(first).toMatchObject({ previousLogin: null, distinctDevices: 1, isNewDevice: true });
-        const second = await store.recordAccount(accountSuccess(account, '10.0.0.2', 'd2', T0 + 10));
+        const second = await store.recordAccount(
+          accountSuccess(account, '10.0.0.2', 'd2', T0 + 10),
+        );
         expect(second.previousLogin).toEqual({ ip: '10.0.0.1', ipKey: '10.0.0.1', at: T0 });
         const third = await store.recordAccount(accountSuccess(account, '10.0.0.2', 'd2', T0 + 20));
         expect(third).toMatchObject({ distinctDevices: 2, isNewDevice: false });
-        const fourth = await store.recordAccount(accountSuccess(account, '10.0.0.3', 'd3', T0 + 30));
+        const fourth = await store.recordAccount(
+          accountSuccess(account, '10.0.0.3', 'd3', T0 + 30),
+        );
         expect(fourth.distinctDevices).toBe(3);
-        const hourLater = await store.recordAccount(accountSuccess(account, '10.0.0.3', 'd4', T0 + 3_600_025));
+        const hourLater = await store.recordAccount(
+          accountSuccess(account, '10.0.0.3', 'd4', T0 + 3_600_025),
+        );
         expect(hourLater.distinctDevices).toBe(2);
-        expect((await store.precheckAccount(accountPre(account, '10.0.0.1', T0 + 40))).isKnownIp).toBe(true);
-        expect((await store.precheckAccount(accountPre(account, '10.0.0.9', T0 + 40))).isKnownIp).toBe(false);
+        expect(
+          (await store.precheckAccount(accountPre(account, '10.0.0.1', T0 + 40))).isKnownIp,
+        ).toBe(true);
+        expect(
+          (await store.precheckAccount(accountPre(account, '10.0.0.9', T0 + 40))).isKnownIp,
+        ).toBe(false);
         const expired = await store.precheckAccount(accountPre(account, '10.0.0.1', T0 + 91 * DAY));
         expect(expired.isKnownIp).toBe(false);
       });

@@ -1,7 +1,13 @@
 import { afterAll, describe, it } from 'vitest';
 import { RedisCounterStore } from '../../src/store/index.ts';
 import { describeCounterStoreContract } from './counter-store.contract.ts';
-import { connectTestRedis, deleteKeys, IS_CI, REDIS_URL, uniquePrefix } from './redis-test-client.ts';
+import {
+  connectTestRedis,
+  deleteKeys,
+  IS_CI,
+  REDIS_URL,
+  uniquePrefix,
+} from './redis-test-client.ts';
 
 const client = await connectTestRedis();
 const prefix = uniquePrefix();

@@ -1,0 +1,184 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
+import type { Kysely } from 'kysely';
+import { InvalidCursorError, listEvents } from '../../audit/index.ts';
+import type { Database } from '../../db/index.ts';
+import { ForbiddenError, ValidationError } from '../../errors.ts';
+import { SEVERITIES } from '../../events/index.ts';
+import type { TokensPort } from '../ports.ts';
+import { ErrorBody } from '../schemas.ts';
+import { bearerTokenOf } from './bearer.ts';
+
+/** An active block as the admin API shows it. */
+export interface BlockView {
+  readonly ip: string;
+  readonly rule: string;
+  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly manual: boolean;
+}
+
+/** Manual block management, implemented by the detector's block store. */
+export interface BlocksPort {
+  list(): Promise<readonly BlockView[]>;
+  block(input: {
+    ip: string;
+    reason: string;
+    durationSeconds: number;
+    by: string;
+  }): Promise<BlockView>;
+  /** True when a block was removed. */
+  unblock(ip: string): Promise<boolean>;
+}
+
+/** What the admin routes are built from. */
+export interface AdminRoutesOptions {
+  readonly db: Kysely<Database>;
+  readonly tokens: Pick<TokensPort, 'verifyAccess'>;
+  readonly blocks: BlocksPort;
+}
+
+const BlockSchema = Type.Object({
+  ip: Type.String(),
+  rule: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+  manual: Type.Boolean(),
+});
+const EventsQuery = Type.Object({
+  type: Type.Optional(Type.String({ maxLength: 64 })),
+  severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
+  ip: Type.Optional(Type.String({ maxLength: 64 })),
+  since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 time' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+});
+const BlockBody = Type.Object({
+  ip: Type.String({ minLength: 2, maxLength: 64 }),
+  reason: Type.String({ minLength: 1, maxLength: 200 }),
+  durationSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }),
+});
+const EventSchema = Type.Object({
+  id: Type.String(),
+  at: Type.String(),
+  type: Type.String(),
+  severity: Type.String(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userId: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  rule: Type.Union([Type.String(), Type.Null()]),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+});
+const EventPageSchema = Type.Object({
+  events: Type.Array(EventSchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
+
+/** `/api/admin/*`: audit events and IP blocks, for tokens with the admin role only. */
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, opts) => {
+  app.decorateRequest('adminId', '');
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const claims = await opts.tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
+    if (claims.role !== 'admin') throw new ForbiddenError();
+    request.adminId = claims.sub;
+  });
+
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        querystring: EventsQuery,
+        response: { 200: EventPageSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { since, limit, ...rest } = request.query;
+      try {
+        const page = await listEvents(opts.db, {
+          ...rest,
+          since: since === undefined ? undefined : parseSince(since),
+          limit: limit === undefined ? undefined : Number(limit),
+        });
+        return { events: [...page.events], nextCursor: page.nextCursor };
+      } catch (error) {
+        if (error instanceof InvalidCursorError)
+          throw new ValidationError('cursor', 'Invalid field "cursor": not a cursor from this API');
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    '/blocks',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        response: { 200: Type.Object({ blocks: Type.Array(BlockSchema) }), ...errors },
+      },
+    },
+    async () => ({ blocks: [...(await opts.blocks.list())] }),
+  );
+
+  app.post(
+    '/blocks',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        body: BlockBody,
+        response: { 201: BlockSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ip = parseIp(request.body.ip);
+      const block = await opts.blocks.block({ ...request.body, ip, by: request.adminId });
+      return reply.code(201).send(block);
+    },
+  );
+
+  app.delete(
+    '/blocks/:ip',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        params: Type.Object({ ip: Type.String({ maxLength: 64 }) }),
+        response: { 204: Type.Null({ description: 'Block removed' }), 404: ErrorBody, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const removed = await opts.blocks.unblock(parseIp(request.params.ip));
+      if (!removed)
+        return reply.code(404).send({ error: 'No active block for this IP', code: 'NOT_FOUND' });
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminId: string;
+  }
+}
+
+function parseSince(text: string): number {
+  const at = Date.parse(text);
+  if (Number.isNaN(at))
+    throw new ValidationError('since', 'Invalid field "since": expected an ISO 8601 time');
+  return at;
+}
+
+function parseIp(text: string): string {
+  if (!ipaddr.isValid(text))
+    throw new ValidationError('ip', 'Invalid field "ip": not an IP address');
+  return ipaddr.process(text).toString();
+}
