@@ -10,9 +10,21 @@ import {
 import { AuditRecorder } from './audit/index.ts';
 import type { Config } from './config/index.ts';
 import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
+import {
+  createDetectionStore,
+  createDetector,
+  DEFAULT_POLICY,
+  type DetectionPolicy,
+  type Detector,
+  loadPolicyFile,
+  watchPolicy,
+} from './detection/index.ts';
+import { createBlocksAdapter } from './detection-blocks.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
-import type { DependencyState, DetectorPort } from './http/ports.ts';
+import type { DependencyState } from './http/ports.ts';
+import type { BlocksPort } from './http/routes/admin-routes.ts';
+import { adminRoutes } from './http/routes/admin-routes.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
@@ -27,21 +39,23 @@ export interface Services {
   readonly refreshTokens: RefreshTokens;
   readonly tokens: TokenService<Awaited<ReturnType<AccountService['getUser']>> & object>;
   readonly accessTokens: AccessTokens;
-  readonly detector: DetectorPort;
+  readonly detector: Detector;
+  readonly blocks: BlocksPort;
   readonly detectorStatus: () => DependencyState;
   close(): Promise<void>;
 }
 
-/** Overrides for tests: a clock, a database URL, a ready-made detector. */
+/** Overrides for tests: a clock, an open database, detection tuning. */
 export interface ServiceOverrides {
   readonly clock?: () => number;
   /** An open, migrated database to use instead of opening `config.databaseUrl`. */
   readonly database?: DatabaseHandle;
-  readonly detector?: (bus: SecurityEventBus) => {
-    detector: DetectorPort;
-    status: () => DependencyState;
-    close: () => Promise<void>;
-  };
+  /** Detection policy to start with instead of the policy file or defaults. */
+  readonly policy?: DetectionPolicy;
+  /** Redis key prefix (isolates tests sharing one Redis). */
+  readonly redisKeyPrefix?: string;
+  /** How often a degraded detection store probes Redis again (ms). */
+  readonly redisProbeIntervalMs?: number;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -91,11 +105,7 @@ export async function createServices(
     clock,
   });
   const tokens = new TokenService({ accessTokens, refreshTokens, users: accounts });
-  const detection = overrides.detector?.(bus) ?? {
-    detector: noDetector(),
-    status: (): DependencyState => ({ status: 'not_configured' }),
-    close: async () => {},
-  };
+  const detection = await createDetection(config, logger, bus, overrides);
   return {
     config,
     logger,
@@ -108,6 +118,7 @@ export async function createServices(
     tokens,
     accessTokens,
     detector: detection.detector,
+    blocks: createBlocksAdapter(detection.detector, bus, clock),
     detectorStatus: detection.status,
     close: async () => {
       await detection.close();
@@ -118,10 +129,61 @@ export async function createServices(
   };
 }
 
-function noDetector(): DetectorPort {
+interface Detection {
+  readonly detector: Detector;
+  status(): DependencyState;
+  close(): Promise<void>;
+}
+
+// Builds the detector over Redis (with its memory fallback) or the in-process store, with the
+// policy file loaded and watched. Throws PolicyFileError when the policy file is invalid.
+async function createDetection(
+  config: Config,
+  logger: Logger,
+  bus: SecurityEventBus,
+  overrides: ServiceOverrides,
+): Promise<Detection> {
+  let policy =
+    overrides.policy ??
+    (config.policyFile ? await loadPolicyFile(config.policyFile) : DEFAULT_POLICY);
+  const stopWatching = config.policyFile
+    ? watchPolicy(
+        config.policyFile,
+        (next) => {
+          policy = next;
+          logger.info({ policyFile: config.policyFile }, 'detection policy reloaded');
+        },
+        (error) =>
+          logger.error(`detection policy not reloaded, keeping the old one: ${error.message}`),
+      )
+    : () => {};
+  const store = createDetectionStore({
+    redisUrl: config.redisUrl ?? undefined,
+    redisCluster: config.redisCluster,
+    keyPrefix: overrides.redisKeyPrefix,
+    probeIntervalMs: overrides.redisProbeIntervalMs,
+    bus,
+    clock: overrides.clock,
+  });
+  const detector = createDetector({
+    store: store.store,
+    policy: () => policy,
+    bus,
+    clock: overrides.clock,
+  });
+  const isRedis = config.redisUrl !== null;
   return {
-    precheck: async (attempt) => ({ action: 'allow', ticket: { attempt, reservation: null } }),
-    record: async () => {},
+    detector,
+    status: (): DependencyState => {
+      if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
+      return store.status() === 'ok'
+        ? { status: 'ok', detail: 'redis' }
+        : { status: 'degraded', detail: 'redis unreachable or slow; using the in-process store' };
+    },
+    close: async () => {
+      stopWatching();
+      await store.close();
+    },
   };
 }
 
@@ -140,6 +202,14 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     clock,
     trustProxy: services.config.trustProxy,
     logger: services.logger,
+    extend: async (app) => {
+      await app.register(adminRoutes, {
+        prefix: '/api/admin',
+        db: services.database.db,
+        tokens: services.tokens,
+        blocks: services.blocks,
+      });
+    },
     readiness: async () => ({
       database: await databaseState(services.database),
       detectionStore: services.detectorStatus(),

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import type { DatabaseHandle } from '../../src/db/index.ts';
+import { type DetectionPolicy, parsePolicy } from '../../src/detection/index.ts';
 import type { App } from '../../src/http/app.ts';
 import {
   createHttpApp,
@@ -27,6 +28,18 @@ export interface TestService {
 /** Options: environment variables on top of the test defaults, plus service overrides. */
 export interface TestServiceOptions extends Omit<ServiceOverrides, 'database'> {
   readonly env?: Record<string, string>;
+}
+
+/** The default policy with brute-force and bot limits raised far out of a test's way. */
+export function generousPolicy(): DetectionPolicy {
+  const parsed = parsePolicy({
+    rules: {
+      brute_force: { limit: 10_000 },
+      bot_activity: { limit: 10_000 },
+    },
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  return parsed.policy;
 }
 
 /** Builds config from a test environment; throws with the problems when invalid. */
