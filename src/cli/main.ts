@@ -28,4 +28,32 @@ program
   .description('delete expired and revoked refresh tokens')
   .action(async () => (await import('./admin-commands.ts')).runCleanupTokens());
 
+program
+  .command('block')
+  .argument('<ip>', 'IPv4 or IPv6 address (IPv6 is blocked per /64)')
+  .option('--minutes <n>', 'how long', '60')
+  .option('--reason <text>', 'why (kept as evidence)', 'manual block')
+  .description('block an IP on every instance (needs REDIS_URL)')
+  .action(async (ip: string, options: { minutes: string; reason: string }) =>
+    (await import('./block-commands.ts')).runBlock(ip, options),
+  );
+program
+  .command('unblock')
+  .argument('<ip>', 'IPv4 or IPv6 address')
+  .description('lift a block and clear its failure counter (needs REDIS_URL)')
+  .action(async (ip: string) => (await import('./block-commands.ts')).runUnblock(ip));
+program
+  .command('blocks')
+  .description('list active blocks with rule, evidence and expiry (needs REDIS_URL)')
+  .action(async () => (await import('./block-commands.ts')).runListBlocks());
+program
+  .command('verify')
+  .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')
+  .option('--i-own-this-host', 'allow a non-loopback target')
+  .option('--admin-token <token>', 'admin access token, to check the audit log')
+  .description('run the brute-force, bot and user-agent checks against a running instance')
+  .action(async (url: string, options: { iOwnThisHost?: boolean; adminToken?: string }) =>
+    (await import('./verify-command.ts')).runVerify(url, options),
+  );
+
 await program.parseAsync(process.argv);

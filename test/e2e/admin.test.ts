@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkSuspiciousAgent, formatVerifyTable, verifyInstance } from '../../src/cli/verify.ts';
+import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+import { readJson } from '../helpers/json.ts';
+import { createTestService, type TestService } from '../helpers/test-service.ts';
+
+forEachDialect((_dialect, open) => {
+  let db: TestDatabase;
+  let service: TestService;
+  let adminToken: string;
+  let userToken: string;
+
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  beforeAll(async () => {
+    db = await open();
+    service = await createTestService(db.handle);
+    await service.listen();
+    const admin = { email: 'root@example.com', password: 'admin passphrase 1' };
+    await call('POST', '/api/auth/signup', undefined, { ...admin, name: 'Root' });
+    const user = await readJson(
+      await call('POST', '/api/auth/signup', undefined, {
+        email: 'plain@example.com',
+        password: 'user passphrase 1',
+        name: 'Plain',
+      }),
+    );
+    userToken = user.accessToken;
+    expect(await service.services.accounts.setRole(admin.email, 'admin')).toMatchObject({
+      role: 'admin',
+    });
+    adminToken = (await readJson(await call('POST', '/api/auth/login', undefined, admin)))
+      .accessToken;
+  });
+  afterAll(async () => {
+    await service?.close();
+    await db?.cleanup();
+  });
+
+  it('refuses the admin API without a token (401) and to a plain user (403)', async () => {
+    expect((await call('GET', '/api/admin/events')).status).toBe(401);
+    const forbidden = await call('GET', '/api/admin/blocks', userToken);
+    expect(forbidden.status).toBe(403);
+    expect((await readJson(forbidden)).code).toBe('FORBIDDEN');
+    expect(
+      (
+        await call('POST', '/api/admin/blocks', userToken, {
+          ip: '1.2.3.4',
+          reason: 'x',
+          durationSeconds: 60,
+        })
+      ).status,
+    ).toBe(403);
+  });
+
+  it('blocks an IP by hand, lists it with evidence and expiry, and unblocks it', async () => {
+    const created = await call('POST', '/api/admin/blocks', adminToken, {
+      ip: '203.0.113.7',
+      reason: 'abuse report 42',
+      durationSeconds: 600,
+    });
+    expect(created.status).toBe(201);
+    const block = await readJson(created);
+    expect(block).toMatchObject({ ip: '203.0.113.7', rule: 'manual', manual: true });
+    expect(Date.parse(block.expiresAt) - Date.now()).toBeGreaterThan(590_000);
+    const list = await readJson(await call('GET', '/api/admin/blocks', adminToken));
+    expect(list.blocks).toEqual([
+      expect.objectContaining({
+        ip: '203.0.113.7',
+        evidence: expect.objectContaining({ reason: 'abuse report 42' }),
+      }),
+    ]);
+    expect((await call('DELETE', '/api/admin/blocks/203.0.113.7', adminToken)).status).toBe(204);
+    expect((await call('DELETE', '/api/admin/blocks/203.0.113.7', adminToken)).status).toBe(404);
+    expect((await readJson(await call('GET', '/api/admin/blocks', adminToken))).blocks).toEqual([]);
+    const bad = await call('POST', '/api/admin/blocks', adminToken, {
+      ip: 'not-an-ip',
+      reason: 'x',
+      durationSeconds: 60,
+    });
+    expect(bad.status).toBe(400);
+    expect((await readJson(bad)).error).toContain('ip');
+  });
+
+  it('a manual block refuses logins from that IP', async () => {
+    await call('POST', '/api/admin/blocks', adminToken, {
+      ip: '127.0.0.1',
+      reason: 'test',
+      durationSeconds: 60,
+    });
+    try {
+      const refused = await call('POST', '/api/auth/login', undefined, {
+        email: 'plain@example.com',
+        password: 'user passphrase 1',
+      });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).not.toBeNull();
+    } finally {
+      expect((await call('DELETE', '/api/admin/blocks/127.0.0.1', adminToken)).status).toBe(204);
+    }
+  });
+
+  it('lists security events newest first with filters and cursor pagination', async () => {
+    const ips = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
+    for (const ip of ips) {
+      await call('POST', '/api/admin/blocks', adminToken, {
+        ip,
+        reason: 'page',
+        durationSeconds: 60,
+      });
+    }
+    await service.services.audit.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await service.services.audit.flush();
+    const first = await readJson(
+      await call('GET', '/api/admin/events?type=ip_blocked_manually&limit=2', adminToken),
+    );
+    expect(first.events).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await readJson(
+      await call(
+        'GET',
+        `/api/admin/events?type=ip_blocked_manually&limit=2&cursor=${first.nextCursor}`,
+        adminToken,
+      ),
+    );
+    const seen = [...first.events, ...second.events].map((e: { ip: string }) => e.ip);
+    expect(seen).toEqual(expect.arrayContaining(ips));
+    expect(new Set(seen).size).toBe(seen.length);
+    const byIp = await readJson(await call('GET', '/api/admin/events?ip=198.51.100.2', adminToken));
+    expect(byIp.events.every((e: { ip: string }) => e.ip === '198.51.100.2')).toBe(true);
+    const future = await readJson(
+      await call('GET', '/api/admin/events?since=2999-01-01T00:00:00Z', adminToken),
+    );
+    expect(future.events).toEqual([]);
+    expect((await call('GET', '/api/admin/events?cursor=garbage', adminToken)).status).toBe(400);
+    expect((await call('GET', '/api/admin/events?severity=apocalyptic', adminToken)).status).toBe(
+      400,
+    );
+    for (const ip of ips) await call('DELETE', `/api/admin/blocks/${ip}`, adminToken);
+  });
+
+  describe('flux-auth verify', () => {
+    it('passes every check against a protected instance, reading the audit log as admin', async () => {
+      const checks = await verifyInstance(new URL(service.url), {
+        adminToken,
+        sourceAddresses: { bruteForce: '127.0.9.1', bot: '127.0.9.2' },
+      });
+      expect(formatVerifyTable(checks)).toMatch(/PASS {2}brute_force/);
+      expect(checks.slice(0, 2).map((c) => c.ok)).toEqual([true, true]);
+      // The bot check's curl requests are logged as suspicious; the audit write is buffered.
+      await service.services.audit.flush();
+      const agentCheck = await checkSuspiciousAgent(new URL(service.url), adminToken);
+      expect(agentCheck.ok).toBe(true);
+    });
+  });
+});
