@@ -129,6 +129,9 @@ export async function createServices(
   };
 }
 
+/** How long startup waits for the first Redis connection before running degraded (ms). */
+const REDIS_CONNECT_WAIT_MS = 2000;
+
 interface Detection {
   readonly detector: Detector;
   status(): DependencyState;
@@ -164,6 +167,13 @@ async function createDetection(
     probeIntervalMs: overrides.redisProbeIntervalMs,
     bus,
     clock: overrides.clock,
+  });
+  // Without this wait the first requests after boot would race the connection and fall back.
+  await store.ready(REDIS_CONNECT_WAIT_MS).catch((error: unknown) => {
+    logger.warn(
+      { err: error },
+      'Redis is not reachable at startup; detection runs in-process until it is',
+    );
   });
   const detector = createDetector({
     store: store.store,

@@ -32,6 +32,8 @@ async function withDetector<T>(
   });
   const policy = await policyOf(config);
   try {
+    // A CLI call must reach Redis itself, never the per-process fallback.
+    await store.ready(3000);
     return await work(createDetector({ store: store.store, policy: () => policy, bus }));
   } finally {
     await store.close();

@@ -5,6 +5,7 @@ import {
   MemoryCounterStore,
   type MemoryCounterStoreOptions,
   RedisCounterStore,
+  waitForRedisReady,
 } from '../store/index.ts';
 import { ResilientCounterStore, type StoreStatus } from './resilient-store.ts';
 
@@ -25,6 +26,11 @@ export interface DetectionStoreOptions {
 export interface DetectionStore {
   readonly store: CounterStore;
   status(): StoreStatus;
+  /**
+   * Waits up to `timeoutMs` for the first Redis connection (resolves at once for memory).
+   * Rejects when Redis is not ready in time; the store then runs degraded until it is.
+   */
+  ready(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,7 +41,7 @@ export interface DetectionStore {
 export function createDetectionStore(options: DetectionStoreOptions): DetectionStore {
   if (options.redisUrl === undefined || options.redisUrl === '') {
     const store = new MemoryCounterStore(options.memory);
-    return { store, status: () => 'ok', close: async () => {} };
+    return { store, status: () => 'ok', ready: async () => {}, close: async () => {} };
   }
   const client = createRedisClient(options.redisUrl, { cluster: options.redisCluster === true });
   const resilient = new ResilientCounterStore({
@@ -49,9 +55,11 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   return {
     store: resilient,
     status: () => resilient.status(),
+    ready: (timeoutMs) => waitForRedisReady(client, timeoutMs),
     close: async () => {
       resilient.close();
-      client.disconnect();
+      // QUIT lets replies still in flight (e.g. the block index update) arrive first.
+      await client.quit().catch(() => client.disconnect());
     },
   };
 }

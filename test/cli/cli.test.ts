@@ -73,4 +73,35 @@ describe('flux-auth CLI', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAIL\s+migrations\s+1 pending: 0001_initial.*flux-auth migrate/);
   });
+
+  it('block, blocks and unblock act on the shared Redis store', async () => {
+    const env = {
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-blk-')),
+    };
+    const ip = '192.0.2.55';
+    const blocked = await run(['block', ip, '--minutes', '5', '--reason', 'cli test'], env);
+    expect(blocked.stderr).toBe('');
+    expect(blocked.stdout).toMatch(/^blocked 192\.0\.2\.55 until .*\(cli test\)/);
+    const listed = await run(['blocks'], env);
+    expect(listed.stdout).toMatch(/192\.0\.2\.55 {2}manual {2}until/);
+    expect((await run(['unblock', ip], env)).code).toBe(0);
+    const again = await run(['unblock', ip], env);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/no active block/);
+  });
+
+  it('block without REDIS_URL explains where blocks live and exits 78', async () => {
+    const result = await run(['block', '192.0.2.56'], {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-blk-')),
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(/REDIS_URL is not set.*\/api\/admin\/blocks/);
+  });
+
+  it('verify refuses a non-loopback target without --i-own-this-host', async () => {
+    const result = await run(['verify', 'http://192.0.2.1:3001'], {});
+    expect(result.code).toBe(64);
+    expect(result.stderr).toMatch(/not a loopback address/);
+  });
 });
