@@ -25,6 +25,7 @@ import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
 import type { BlocksPort } from './http/routes/admin-routes.ts';
 import { adminRoutes } from './http/routes/admin-routes.ts';
+import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
@@ -106,6 +107,13 @@ export async function createServices(
   });
   const tokens = new TokenService({ accessTokens, refreshTokens, users: accounts });
   const detection = await createDetection(config, logger, bus, overrides);
+  const stopCleanup = scheduleTokenCleanup({
+    deleteExpired: (now) => refreshTokens.deleteExpired(now),
+    intervalMs: config.cleanupIntervalMs,
+    clock,
+    onResult: (deleted) => logger.info({ deleted }, 'expired refresh tokens deleted'),
+    onError: (error) => logger.error({ err: error }, 'refresh token cleanup failed'),
+  });
   return {
     config,
     logger,
@@ -121,6 +129,7 @@ export async function createServices(
     blocks: createBlocksAdapter(detection.detector, bus, clock),
     detectorStatus: detection.status,
     close: async () => {
+      stopCleanup();
       await detection.close();
       await audit.flush();
       // A database handed in by the caller is the caller's to close.
