@@ -56,10 +56,18 @@ it('on SIGTERM finishes in-flight logins, flushes the audit log and exits 0', as
       PATH: process.env.PATH ?? '',
       DATA_DIR: dataDir,
       PORT: String(port),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       HASH_MAX_IN_FLIGHT: '1',
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The server logs each request as it arrives: that tells when all logins are in flight.
+  let receivedLogins = 0;
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    receivedLogins += lines.filter((line) => line.includes('"url":"/api/auth/login"')).length;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
@@ -83,7 +91,7 @@ it('on SIGTERM finishes in-flight logins, flushes the audit log and exits 0', as
     const logins = Array.from({ length: 16 }, (_, i) =>
       postOnOwnConnection(`${url}/api/auth/login`, account, `127.0.0.${i + 2}`),
     );
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    while (receivedLogins < 16) await new Promise((resolve) => setTimeout(resolve, 5));
     child.kill('SIGTERM');
     expect(await Promise.all(logins)).toEqual(Array(16).fill(200));
     expect(await exited).toBe(0);
