@@ -172,6 +172,7 @@ async function createDetection(
   const store = createDetectionStore({
     redisUrl: config.redisUrl ?? undefined,
     redisCluster: config.redisCluster,
+    timeoutMs: config.redisTimeoutMs,
     keyPrefix: overrides.redisKeyPrefix,
     probeIntervalMs: overrides.redisProbeIntervalMs,
     bus,

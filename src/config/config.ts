@@ -20,6 +20,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string | null;
   readonly redisCluster: boolean;
+  /** A detection store call slower than this falls back to the in-process store (ms). */
+  readonly redisTimeoutMs: number;
   readonly signing: SigningConfig;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;

@@ -42,6 +42,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     databaseUrl,
     redisUrl,
     redisCluster: read.boolean('REDIS_CLUSTER', false),
+    redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 50, 1, 60_000),
     jwtIssuer: read.string('JWT_ISSUER') ?? 'flux-auth',
     jwtAudience: read.string('JWT_AUDIENCE') ?? 'flux-auth',
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
