@@ -17,7 +17,10 @@ type Reply =
  */
 export class WorkerHandle {
   readonly #child: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   readonly #exited: Promise<void>;
   #nextId = 1;
   #exitReason: Error | null = null;
