@@ -49,7 +49,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 60, 31_536_000),
     trustProxy,
     policyFile: readPath(env, 'FLUX_AUTH_POLICY', options.cwd),
-    hashMaxInFlight: read.integer('HASH_MAX_IN_FLIGHT', availableParallelism(), 1, 256),
+    // One more than the CPUs keeps a hash queued in the pool so no core idles between hashes.
+    hashMaxInFlight: read.integer('HASH_MAX_IN_FLIGHT', availableParallelism() + 1, 1, 256),
     hashMaxQueued: read.integer('HASH_MAX_QUEUED', 512, 0, 100_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
