@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
+import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
 
 /** One line of the doctor's table. */
 export interface DoctorCheck {
@@ -34,6 +35,7 @@ export async function runDoctor(
     { name: 'config', ok: true, detail: `${config.env}, ${describeSigning(config)}`, fix: '' },
     checkDataDir(config),
   ];
+  checks.push(await checkPolicy(config));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkRedis(config, pingRedis));
   return checks;
@@ -41,6 +43,22 @@ export async function runDoctor(
 
 function describeSigning(config: Config): string {
   return config.signing.kind === 'eddsa' ? 'EdDSA key file' : 'HS256 secret';
+}
+
+async function checkPolicy(config: Config): Promise<DoctorCheck> {
+  if (!config.policyFile) return { name: 'policy', ok: true, detail: 'built-in defaults', fix: '' };
+  try {
+    await loadPolicyFile(config.policyFile);
+    return { name: 'policy', ok: true, detail: `${config.policyFile} is valid`, fix: '' };
+  } catch (error) {
+    const problems = error instanceof PolicyFileError ? error.problems.join('; ') : reasonOf(error);
+    return {
+      name: 'policy',
+      ok: false,
+      detail: problems,
+      fix: 'Fix FLUX_AUTH_POLICY as described (see README, Detection policy).',
+    };
+  }
 }
 
 function checkDataDir(config: Config): DoctorCheck {

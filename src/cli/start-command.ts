@@ -1,3 +1,4 @@
+import { EXIT_CONFIG } from '../config/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
 /** `flux-auth start`: validate, build, listen; SIGTERM/SIGINT shut down gracefully and exit 0. */
@@ -6,12 +7,19 @@ export async function runStart(): Promise<void> {
   // Loaded after validation so a bad config is refused before the heavy imports.
   const { createLogger } = await import('../monitoring/logger.ts');
   const { startService } = await import('../main.ts');
+  const { PolicyFileError } = await import('../detection/index.ts');
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn(warning);
   let running: Awaited<ReturnType<typeof startService>>;
   try {
     running = await startService(config, logger);
   } catch (error) {
+    if (error instanceof PolicyFileError) {
+      for (const problem of error.problems) {
+        process.stderr.write(`flux-auth: configuration error: FLUX_AUTH_POLICY: ${problem}\n`);
+      }
+      process.exit(EXIT_CONFIG);
+    }
     failAndExit('could not start', error);
   }
   logger.info({ address: running.address, env: config.env }, 'flux-auth listening');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,20 @@ describe('flux-auth CLI', () => {
     expect(lines[0]).toMatch(/JWT_SECRET: is 5 characters; it must be at least 32/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(result.stdout).toBe('');
+  });
+
+  it('refuses an invalid policy file with one line per problem and exit 78', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-policy-'));
+    const policy = join(dir, 'policy.json');
+    writeFileSync(policy, JSON.stringify({ rules: { brute_force: { limit: -1, mode: 'loud' } } }));
+    const result = await run(['start'], { DATA_DIR: dir, FLUX_AUTH_POLICY: policy, PORT: '0' });
+    expect(result.code).toBe(78);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines)
+      expect(line).toMatch(
+        /^flux-auth: configuration error: FLUX_AUTH_POLICY: rules\.brute_force\./,
+      );
   });
 
   it('doctor names an unreachable database and exits non-zero', async () => {
