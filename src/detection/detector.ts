@@ -147,6 +147,8 @@ class DetectorImpl implements Detector {
             now,
             guard: toAccountGuardLimits(rules.account_guard),
             knownIpTtlMs: policy.knownIps.ttlDays * 86_400_000,
+            // Only a throttled account needs its known IPs read before the password check.
+            onlyIfThrottled: true,
           }),
     ]);
     if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);

@@ -108,6 +108,13 @@ export interface AccountPrecheckInput {
   readonly guard: AccountGuardLimits;
   /** How long a successful login makes its IP "known" (ms). */
   readonly knownIpTtlMs: number;
+  /**
+   * Login hot path: when the account is not throttled, the store may answer all zeros
+   * (`isKnownIp: false`) without reading the account, deciding "not throttled" from a view
+   * of the throttled accounts at most ~1 s stale (a throttle started on another instance
+   * applies within that). While a throttle is active the answer is the full read.
+   */
+  readonly onlyIfThrottled?: boolean;
 }
 
 /** What `precheckAccount` saw (read only). */

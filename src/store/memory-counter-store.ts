@@ -225,7 +225,8 @@ export class MemoryCounterStore implements CounterStore {
   /** See `CounterStore.precheckAccount`. */
   async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     const state = this.#accounts.get(input.account);
-    if (state === undefined) {
+    const isIdle = input.onlyIfThrottled === true && (state?.throttledUntil ?? 0) <= input.now;
+    if (state === undefined || isIdle) {
       return { throttledUntil: 0, isKnownIp: false, failures: 0, distinctIps: 0 };
     }
     const cutoff = input.now - input.guard.windowMs;

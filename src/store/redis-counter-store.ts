@@ -33,6 +33,22 @@ export interface RedisCounterStoreOptions {
   readonly keyPrefix?: string;
   readonly maxEntriesPerKey?: number;
   readonly pendingTtlMs?: number;
+  /**
+   * How stale (ms) this instance's copy of the throttled-account directory may get before a
+   * precheck with `onlyIfThrottled` waits for a fresh one. Default 1000.
+   */
+  readonly throttleCacheMs?: number;
+  /** Above this many throttled accounts every such precheck reads the account. Default 10,000. */
+  readonly maxCachedThrottles?: number;
+}
+
+/** This instance's copy of the throttled-account directory (account → throttle end ms). */
+interface ThrottleSnapshot {
+  readonly until: Map<string, number>;
+  /** More throttled accounts than the cache holds: read every account instead. */
+  readonly isOverflow: boolean;
+  /** `performance.now()` when the read started. */
+  readonly readAt: number;
 }
 
 interface Script {
@@ -65,7 +81,11 @@ export class RedisCounterStore implements CounterStore {
   readonly #maxEntries: number;
   readonly #pendingTtlMs: number;
   readonly #instance = randomBytes(6).toString('base64url');
+  readonly #throttleCacheMs: number;
+  readonly #maxThrottles: number;
   #sequence = 0;
+  #throttles: ThrottleSnapshot = { until: new Map(), isOverflow: true, readAt: -Infinity };
+  #refreshing: Promise<ThrottleSnapshot> | null = null;
 
   /** Throws when `keyPrefix` contains a brace (it would break the hash tags). */
   constructor(client: RedisClient, options: RedisCounterStoreOptions = {}) {
@@ -77,6 +97,8 @@ export class RedisCounterStore implements CounterStore {
     this.#prefix = prefix;
     this.#maxEntries = options.maxEntriesPerKey ?? 1000;
     this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
+    this.#throttleCacheMs = options.throttleCacheMs ?? 1000;
+    this.#maxThrottles = options.maxCachedThrottles ?? 10_000;
   }
 
   /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
@@ -87,25 +109,30 @@ export class RedisCounterStore implements CounterStore {
   /** See `CounterStore.precheckIp`. */
   async precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
     const { bruteForce: bf, botActivity: bot } = input;
-    const reservation = input.account === null ? '' : `${input.account}|${this.#nextId()}`;
-    const reply = await this.#run(SCRIPTS.precheckIp, this.#ipKeys(input.ipKey), [
-      input.now,
-      this.#nextId(),
-      reservation,
-      bot.limit,
-      bot.windowMs,
-      bot.blockMs,
-      flag(bot.isEnforced),
-      bf.limit,
-      bf.windowMs,
-      bf.blockMs,
-      flag(bf.isEnforced),
-      flag(input.isExempt),
-      this.#pendingTtlMs,
-      this.#maxEntries,
-      BLOCK_REASONS.bot_activity,
-      BLOCK_REASONS.brute_force,
-    ]);
+    const reservation = input.account === null ? '' : this.#nextId();
+    const reply = await this.#run(
+      SCRIPTS.precheckIp,
+      [this.#ipKey(input.ipKey)],
+      [
+        input.now,
+        '',
+        reservation,
+        bot.limit,
+        bot.windowMs,
+        bot.blockMs,
+        flag(bot.isEnforced),
+        bf.limit,
+        bf.windowMs,
+        bf.blockMs,
+        flag(bf.isEnforced),
+        flag(input.isExempt),
+        this.#pendingTtlMs,
+        this.#maxEntries,
+        BLOCK_REASONS.bot_activity,
+        BLOCK_REASONS.brute_force,
+        slotAccount(input.account ?? ''),
+      ],
+    );
     const fields = asArray(reply);
     const status = String(fields[0]);
     const monitored: IpRuleName[] = [];
@@ -129,16 +156,15 @@ export class RedisCounterStore implements CounterStore {
   /** See `CounterStore.recordIp`. */
   async recordIp(input: IpRecordInput): Promise<IpRecordResult> {
     const bf = input.bruteForce;
-    const [blockKey, , failKey, pendKey] = this.#ipKeys(input.ipKey);
     const reply = await this.#run(
       SCRIPTS.recordIp,
-      [blockKey, failKey, pendKey],
+      [this.#ipKey(input.ipKey)],
       [
         input.now,
         input.reservation ?? '',
         input.outcome,
-        `${input.account}|`,
-        `${input.account}|${this.#nextId()}`,
+        slotAccount(input.account),
+        this.#nextId(),
         bf.limit,
         bf.windowMs,
         bf.blockMs,
@@ -162,6 +188,11 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.precheckAccount`. */
   async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+    if (input.onlyIfThrottled === true) {
+      const snapshot = await this.#throttleSnapshot(input.now);
+      const until = snapshot.until.get(input.account) ?? 0;
+      if (!snapshot.isOverflow && until <= input.now) return NOT_THROTTLED;
+    }
     const keys = this.#accountKeys(input.account).slice(0, 4);
     const reply = await this.#run(SCRIPTS.precheckAccount, keys, [
       input.now,
@@ -198,11 +229,13 @@ export class RedisCounterStore implements CounterStore {
       this.#maxEntries,
     ]);
     const fields = asArray(reply);
+    const started = num(fields[2]);
+    if (started > 0) await this.#publishThrottle(input.account, started, input.now);
     const prevIpKey = String(fields[4] ?? '');
     return {
       failures: num(fields[0]),
       distinctIps: num(fields[1]),
-      throttleStartedUntil: num(fields[2]),
+      throttleStartedUntil: started,
       previousLogin:
         prevIpKey === '' ? null : { ip: String(fields[3]), ipKey: prevIpKey, at: num(fields[5]) },
       distinctDevices: num(fields[6]),
@@ -223,9 +256,11 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.getBlock`. */
   async getBlock(ipKey: string, now: number): Promise<BlockRecord | null> {
-    const [blockKey] = this.#ipKeys(ipKey);
-    const fields = await this.#client.hmget(blockKey, ...BLOCK_FIELDS);
-    const block = this.#block(ipKey, fields, 0);
+    const raw = await this.#client.get(this.#ipKey(ipKey));
+    // `<bot>|<slots>|<block json>`: the block is everything after the second '|'.
+    const at = raw === null ? -1 : raw.indexOf('|', raw.indexOf('|') + 1);
+    const json = raw === null || at < 0 ? '' : raw.slice(at + 1);
+    const block = json === '' ? null : this.#block(ipKey, asArray(JSON.parse(json)), 0);
     return block !== null && block.expiresAt > now ? block : null;
   }
 
@@ -242,10 +277,9 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.setBlock`. */
   async setBlock(input: SetBlockInput): Promise<BlockRecord> {
-    const [blockKey] = this.#ipKeys(input.ipKey);
     const reply = await this.#run(
       SCRIPTS.setBlock,
-      [blockKey],
+      [this.#ipKey(input.ipKey)],
       [
         input.now,
         input.rule,
@@ -265,7 +299,7 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.unblock`. */
   async unblock(ipKey: string, now: number): Promise<boolean> {
-    const reply = await this.#run(SCRIPTS.unblock, this.#ipKeys(ipKey), [now]);
+    const reply = await this.#run(SCRIPTS.unblock, [this.#ipKey(ipKey)], [now]);
     await this.#client.zrem(this.#indexKey(), ipKey);
     return num(reply) === 1;
   }
@@ -280,9 +314,62 @@ export class RedisCounterStore implements CounterStore {
     return `${this.#instance}${this.#sequence.toString(36)}`;
   }
 
-  #ipKeys(ipKey: string): [string, string, string, string] {
-    const base = `${this.#prefix}{ip:${ipKey}}:`;
-    return [`${base}block`, `${base}bot`, `${base}fail`, `${base}pend`];
+  /** The one string holding an IP's bot window, failure slots and block. */
+  #ipKey(ipKey: string): string {
+    return `${this.#prefix}{ip:${ipKey}}:s`;
+  }
+
+  #throttleKey(): string {
+    return `${this.#prefix}throttled`;
+  }
+
+  /**
+   * The throttled-account directory, at most `throttleCacheMs` old: refreshed in the
+   * background after half that age, awaited (one read shared by all callers) after it.
+   */
+  async #throttleSnapshot(now: number): Promise<ThrottleSnapshot> {
+    const age = performance.now() - this.#throttles.readAt;
+    if (age < this.#throttleCacheMs / 2) return this.#throttles;
+    const refresh = this.#refreshThrottles(now);
+    if (age < this.#throttleCacheMs) {
+      refresh.catch(() => {});
+      return this.#throttles;
+    }
+    return refresh;
+  }
+
+  #refreshThrottles(now: number): Promise<ThrottleSnapshot> {
+    if (this.#refreshing !== null) return this.#refreshing;
+    const readAt = performance.now();
+    const max = this.#maxThrottles;
+    this.#refreshing = this.#client
+      .zrangebyscore(this.#throttleKey(), `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, max + 1)
+      .then((flat) => {
+        const until = new Map<string, number>();
+        for (let i = 0; i + 1 < flat.length; i += 2) until.set(String(flat[i]), num(flat[i + 1]));
+        // Throttles published locally meanwhile are newer than this read: keep them.
+        for (const [account, end] of this.#throttles.until) {
+          if (end > (until.get(account) ?? 0) && end > now) until.set(account, end);
+        }
+        if (readAt > this.#throttles.readAt) {
+          this.#throttles = { until, isOverflow: flat.length / 2 > max, readAt };
+        }
+        return this.#throttles;
+      })
+      .finally(() => {
+        this.#refreshing = null;
+      });
+    return this.#refreshing;
+  }
+
+  /** Adds a started throttle to the directory every instance reads (another slot). */
+  async #publishThrottle(account: string, until: number, now: number): Promise<void> {
+    this.#throttles.until.set(account, until);
+    const key = this.#throttleKey();
+    await Promise.all([
+      this.#client.zadd(key, 'GT', until, account),
+      this.#client.zremrangebyscore(key, '-inf', now),
+    ]);
   }
 
   #accountKeys(account: string): string[] {
@@ -332,16 +419,18 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
-const BLOCK_FIELDS = [
-  'rule',
-  'reason',
-  'createdAt',
-  'expiresAt',
-  'manual',
-  'count',
-  'limit',
-  'windowMs',
-];
+const NOT_THROTTLED: AccountPrecheckResult = {
+  throttledUntil: 0,
+  isKnownIp: false,
+  failures: 0,
+  distinctIps: 0,
+};
+
+/** The account as stored in a failure slot: never ',', ';' or '|' (the separators). */
+function slotAccount(account: string): string {
+  // Raw values never hold '%' and escaped ones always do, so two accounts never collide.
+  return /[,;|%]/.test(account) ? encodeURIComponent(account) : account;
+}
 
 function flag(value: boolean): string {
   return value ? '1' : '0';

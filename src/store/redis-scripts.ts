@@ -5,161 +5,252 @@
  * epoch ms), never from Redis TIME, so fake clocks work; key TTLs only reclaim memory.
  */
 
-// Shared helpers, prepended to the IP scripts. Blocks are hashes; expiry is logical
-// (`expiresAt` vs `now`) with a real PEXPIRE for cleanup.
-const BLOCK_HELPERS = `
-local function readBlock(key, now)
-  local b = redis.call('HMGET', key, 'rule', 'reason', 'createdAt', 'expiresAt', 'manual',
-    'count', 'limit', 'windowMs')
-  if b[4] and tonumber(b[4]) > now then return b end
+// Shared helpers of the IP scripts. An IP's whole state is ONE string (`fa:{ip:…}:s`),
+// `<bot>|<slots>|<block>`:
+//   bot    bot window: sorted fixed-width (13 digit) request timestamps, binary-searched
+//   slots  failure slots `<state><at>,<id>,<account>;` in insertion order; state 0 = pending
+//          reservation, 1 = failure (a pending one older than the pending TTL counts as one)
+//   block  active block, a cjson array {rule, reason, createdAt, expiresAt, manual, count,
+//          limit, windowMs}, or empty; expiry is logical (`expiresAt` vs `now`)
+// so a precheck is GET + SET PX: two calls on one key, whatever the rules.
+const IP_HELPERS = `
+local W = 13
+local function split(raw)
+  if not raw then return '', false, false end
+  local a = string.find(raw, '|', 1, true)
+  local b = string.find(raw, '|', a + 1, true)
+  local slots, blk = string.sub(raw, a + 1, b - 1), string.sub(raw, b + 1)
+  return string.sub(raw, 1, a - 1), slots ~= '' and slots, blk ~= '' and blk
+end
+local function join(bot, slots, blk) return bot .. '|' .. (slots or '') .. '|' .. (blk or '') end
+local function readBlock(raw, now)
+  if not raw then return false end
+  local b = cjson.decode(raw)
+  if tonumber(b[4]) > now then return b end
   return false
 end
-local function writeBlock(key, now, rule, reason, count, limit, windowMs, blockMs, manual)
-  local expiresAt = now + tonumber(blockMs)
-  redis.call('DEL', key)
-  redis.call('HSET', key, 'rule', rule, 'reason', reason, 'createdAt', tostring(now),
-    'expiresAt', tostring(expiresAt), 'manual', manual, 'count', tostring(count),
-    'limit', tostring(limit), 'windowMs', tostring(windowMs))
-  redis.call('PEXPIRE', key, blockMs)
-  return {rule, reason, tostring(now), tostring(expiresAt), manual, tostring(count),
-    tostring(limit), tostring(windowMs)}
+local function newBlock(now, rule, reason, count, limit, windowMs, blockMs, manual)
+  return {rule, reason, now, now + tonumber(blockMs), manual, tonumber(count), tonumber(limit),
+    tonumber(windowMs)}
 end
-local function capWindow(key, max)
-  local size = redis.call('ZCARD', key)
-  if size > max then
-    redis.call('ZREMRANGEBYRANK', key, 0, size - max - 1)
-    return max
+local function ts(s, i) return tonumber(string.sub(s, (i - 1) * W + 1, i * W)) end
+local function stamp(now)
+  local t = tostring(now)
+  if #t ~= W then t = string.format('%013d', now) end
+  return t
+end
+-- First entry (1-based) of the sorted log \`s\` (n entries) whose time is above \`t\`.
+local function firstAbove(s, n, t)
+  local lo, hi = 1, n + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if ts(s, mid) > t then hi = mid else lo = mid + 1 end
   end
-  return size
+  return lo
 end
--- Reservations older than the pending TTL never got an outcome: they count as failures.
-local function settleStale(failKey, pendKey, now, pendingTtl)
-  local stale = redis.call('ZRANGEBYSCORE', pendKey, '-inf', now - pendingTtl, 'WITHSCORES')
-  for i = 1, #stale, 2 do redis.call('ZADD', failKey, stale[i + 1], stale[i]) end
-  if #stale > 0 then redis.call('ZREMRANGEBYSCORE', pendKey, '-inf', now - pendingTtl) end
+-- Bot window: drop entries at or before the cutoff, insert now in order, keep the newest max.
+local function countRequest(s, cutoff, now, max)
+  local n = #s / W
+  if n > 0 then
+    local i = firstAbove(s, n, cutoff)
+    if i > 1 then s = string.sub(s, (i - 1) * W + 1) end
+    n = #s / W
+  end
+  local at = n + 1
+  if n > 0 and ts(s, n) > now then at = firstAbove(s, n, now) end
+  if at > n then s = s .. stamp(now)
+  else s = string.sub(s, 1, (at - 1) * W) .. stamp(now) .. string.sub(s, (at - 1) * W + 1) end
+  n = n + 1
+  if n > max then
+    s = string.sub(s, (n - max) * W + 1)
+    n = max
+  end
+  return s, n
+end
+-- Slots are \`<state><at>,<id>,<account>;\` (the caller escapes ',' and ';' out of ids and
+-- accounts). Returns the slots in the failure window with stale reservations settled as
+-- failures, the failure and pending counts, and whether anything changed.
+local function readSlots(raw, now, window, pendingTtl)
+  local kept, failures, pending, changed = {}, 0, 0, false
+  if not raw then return kept, 0, 0, false end
+  for st, at, id, acct in string.gmatch(raw, '(%d)(%d+),([^,;]*),([^;]*);') do
+    at = tonumber(at)
+    if at > now - window then
+      if st == '0' and at <= now - pendingTtl then
+        st = '1'
+        changed = true
+      end
+      if st == '1' then failures = failures + 1 else pending = pending + 1 end
+      kept[#kept + 1] = {st, at, id, acct}
+    else
+      changed = true
+    end
+  end
+  return kept, failures, pending, changed
+end
+local function slot(st, at, id, acct) return st .. tostring(at) .. ',' .. id .. ',' .. acct .. ';' end
+local function encodeSlots(slots, max)
+  local out, from = {}, 1
+  if #slots > max then from = #slots - max + 1 end
+  for i = from, #slots do
+    local s = slots[i]
+    out[#out + 1] = slot(s[1], s[2], s[3], s[4])
+  end
+  if #out == 0 then return false end
+  return table.concat(out)
 end
 `;
 
 /**
- * Login/signup precheck for one IP.
- * KEYS[1] block hash, KEYS[2] bot window zset (member request id, score ms),
- * KEYS[3] failure zset (member `account|slot`, score ms), KEYS[4] pending reservations zset.
- * ARGV[1] now ms, ARGV[2] request id, ARGV[3] reservation member ('' = signup: no slot),
+ * Login/signup precheck for one IP. KEYS[1] the IP key.
+ * ARGV[1] now ms, ARGV[2] unused, ARGV[3] reservation id ('' = signup: no slot),
  * ARGV[4..7] bot limit, windowMs, blockMs, enforced (1|0),
  * ARGV[8..11] brute-force limit, windowMs, blockMs, enforced (1|0),
  * ARGV[12] exempt (1|0), ARGV[13] pending TTL ms, ARGV[14] max entries per window,
- * ARGV[15] bot reason, ARGV[16] brute-force reason.
+ * ARGV[15] bot reason, ARGV[16] brute-force reason, ARGV[17] account.
  * Returns {status, requests, failures, pending, monitoredBot, monitoredBrute, ...block}
  * with status blocked | created | busy | ok | reserved.
  */
-export const PRECHECK_IP = `${BLOCK_HELPERS}
+export const PRECHECK_IP = `${IP_HELPERS}
 local now = tonumber(ARGV[1])
 local exempt = ARGV[12] == '1'
 local max = tonumber(ARGV[14])
-local block = readBlock(KEYS[1], now)
+local botRaw, sltRaw, blkRaw = split(redis.call('GET', KEYS[1]))
+local block = readBlock(blkRaw, now)
 if block and not exempt then return {'blocked', 0, 0, 0, 0, 0, unpack(block)} end
+if not block then blkRaw = false end
 local botLimit, botWindow = tonumber(ARGV[4]), tonumber(ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - botWindow)
-redis.call('ZADD', KEYS[2], now, ARGV[2])
-local requests = capWindow(KEYS[2], max)
-redis.call('PEXPIRE', KEYS[2], botWindow)
+local limit, window = tonumber(ARGV[8]), tonumber(ARGV[9])
+local keep = math.max(botWindow, window, tonumber(ARGV[13]))
+if block then keep = math.max(keep, block[4] - now) end
+local bot, requests = countRequest(botRaw, now - botWindow, now, max)
 local monBot = 0
 if requests > botLimit then
   if ARGV[7] == '1' and not exempt then
-    return {'created', requests, 0, 0, 0, 0, unpack(writeBlock(KEYS[1], now, 'bot_activity',
-      ARGV[15], requests, botLimit, botWindow, ARGV[6], '0'))}
+    local b = newBlock(now, 'bot_activity', ARGV[15], requests, botLimit, botWindow, ARGV[6], '0')
+    redis.call('SET', KEYS[1], join(bot, sltRaw, cjson.encode(b)), 'PX',
+      math.max(keep, tonumber(ARGV[6])))
+    return {'created', requests, 0, 0, 0, 0, unpack(b)}
   end
   monBot = 1
 end
-if ARGV[3] == '' then return {'ok', requests, 0, 0, monBot, 0} end
-local limit, window = tonumber(ARGV[8]), tonumber(ARGV[9])
-settleStale(KEYS[3], KEYS[4], now, tonumber(ARGV[13]))
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
-local failures = redis.call('ZCARD', KEYS[3])
-local pending = redis.call('ZCARD', KEYS[4])
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], join(bot, sltRaw, blkRaw), 'PX', keep)
+  return {'ok', requests, 0, 0, monBot, 0}
+end
+local slots, failures, pending, changed = readSlots(sltRaw, now, window, tonumber(ARGV[13]))
 local enforced = ARGV[11] == '1' and not exempt
+local status, monBrute = 'reserved', 0
 if failures >= limit and enforced then
-  return {'created', requests, failures, pending, monBot, 0, unpack(writeBlock(KEYS[1], now,
-    'brute_force', ARGV[16], failures, limit, window, ARGV[10], '0'))}
+  local b = newBlock(now, 'brute_force', ARGV[16], failures, limit, window, ARGV[10], '0')
+  redis.call('SET', KEYS[1], join(bot, sltRaw, cjson.encode(b)), 'PX',
+    math.max(keep, tonumber(ARGV[10])))
+  return {'created', requests, failures, pending, monBot, 0, unpack(b)}
 end
-local monBrute = 0
 if failures + pending >= limit then
-  if enforced then return {'busy', requests, failures, pending, monBot, 0} end
-  monBrute = 1
+  if enforced then status = 'busy' else monBrute = 1 end
 end
-redis.call('ZADD', KEYS[4], now, ARGV[3])
-capWindow(KEYS[4], max)
-redis.call('PEXPIRE', KEYS[4], window)
-return {'reserved', requests, failures, pending, monBot, monBrute}
+local encoded
+if status == 'reserved' and not changed and #slots < max then
+  encoded = (sltRaw or '') .. slot('0', now, ARGV[3], ARGV[17])
+else
+  if status == 'reserved' then slots[#slots + 1] = {'0', now, ARGV[3], ARGV[17]} end
+  encoded = encodeSlots(slots, max)
+end
+redis.call('SET', KEYS[1], join(bot, encoded, blkRaw), 'PX', keep)
+return {status, requests, failures, pending, monBot, monBrute}
 `;
 
 /**
- * Settles a login reservation.
- * KEYS[1] block hash, KEYS[2] failure zset, KEYS[3] pending zset.
- * ARGV[1] now ms, ARGV[2] reservation member ('' = none), ARGV[3] failure|success|release,
- * ARGV[4] account prefix `account|`, ARGV[5] member to add on a failure without reservation,
+ * Settles a login reservation. KEYS[1] the IP key.
+ * ARGV[1] now ms, ARGV[2] reservation id ('' = none), ARGV[3] failure|success|release,
+ * ARGV[4] account, ARGV[5] id of a failure recorded without reservation,
  * ARGV[6..9] limit, windowMs, blockMs, enforced (1|0), ARGV[10] exempt (1|0),
  * ARGV[11] pending TTL ms, ARGV[12] max entries, ARGV[13] brute-force reason.
  * Returns {failures, cleared, monitored, ...block when created}.
  */
-export const RECORD_IP = `${BLOCK_HELPERS}
+export const RECORD_IP = `${IP_HELPERS}
 local now = tonumber(ARGV[1])
 local limit, window = tonumber(ARGV[6]), tonumber(ARGV[7])
-settleStale(KEYS[2], KEYS[3], now, tonumber(ARGV[11]))
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-local member = ARGV[2]
-if member ~= '' then redis.call('ZREM', KEYS[3], member) end
+local raw = redis.call('GET', KEYS[1])
+local botRaw, sltRaw, blkRaw = split(raw)
+local slots = readSlots(sltRaw, now, window, tonumber(ARGV[11]))
+local id, account = ARGV[2], ARGV[4]
+local found = 0
+if id ~= '' then
+  for i, s in ipairs(slots) do
+    if s[3] == id then found = i break end
+  end
+end
 local cleared = 0
 if ARGV[3] == 'failure' then
-  if member == '' then member = ARGV[5] end
-  redis.call('ZADD', KEYS[2], now, member)
-  capWindow(KEYS[2], tonumber(ARGV[12]))
-  redis.call('PEXPIRE', KEYS[2], window)
+  if found > 0 then
+    slots[found][1] = '1'
+    slots[found][2] = now
+  else
+    slots[#slots + 1] = {'1', now, ARGV[5], account}
+  end
 else
-  if member ~= '' then redis.call('ZREM', KEYS[2], member) end
+  if found > 0 then table.remove(slots, found) end
   if ARGV[3] == 'success' then
     -- Only this account's failures: an attacker cannot reset the IP with their own account.
-    local prefix = ARGV[4]
-    for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-      if string.sub(m, 1, #prefix) == prefix then
-        redis.call('ZREM', KEYS[2], m)
-        cleared = cleared + 1
-      end
+    local kept = {}
+    for _, s in ipairs(slots) do
+      if s[4] == account and s[1] == '1' then cleared = cleared + 1 else kept[#kept + 1] = s end
     end
+    slots = kept
   end
 end
-local failures = redis.call('ZCARD', KEYS[2])
+local encoded = encodeSlots(slots, tonumber(ARGV[12]))
+local failures = 0
+if encoded then
+  for i = math.max(1, #slots - tonumber(ARGV[12]) + 1), #slots do
+    if slots[i][1] == '1' then failures = failures + 1 end
+  end
+end
 local over = ARGV[3] == 'failure' and failures >= limit
 local enforced = ARGV[9] == '1' and ARGV[10] ~= '1'
-if over and enforced then
-  if not readBlock(KEYS[1], now) then
-    return {failures, cleared, 0, unpack(writeBlock(KEYS[1], now, 'brute_force', ARGV[13],
-      failures, limit, window, ARGV[8], '0'))}
-  end
-  return {failures, cleared, 0}
+local created = false
+local active = readBlock(blkRaw, now)
+if not active then blkRaw = false end
+if over and enforced and not active then
+  created = newBlock(now, 'brute_force', ARGV[13], failures, limit, window, ARGV[8], '0')
+  blkRaw = cjson.encode(created)
 end
+if not encoded and not blkRaw and botRaw == '' then
+  if raw then redis.call('DEL', KEYS[1]) end
+else
+  local keep = math.max(redis.call('PTTL', KEYS[1]), window)
+  if created then keep = math.max(keep, tonumber(ARGV[8])) end
+  redis.call('SET', KEYS[1], join(botRaw, encoded, blkRaw), 'PX', keep)
+end
+if created then return {failures, cleared, 0, unpack(created)} end
+if over and enforced then return {failures, cleared, 0} end
 return {failures, cleared, over and 1 or 0}
 `;
 
 /**
- * Sets (replaces) a block. KEYS[1] block hash.
+ * Sets (replaces) a block. KEYS[1] the IP key.
  * ARGV[1] now ms, ARGV[2] rule, ARGV[3] reason, ARGV[4] count, ARGV[5] limit,
  * ARGV[6] windowMs, ARGV[7] blockMs, ARGV[8] manual (1|0). Returns the block fields.
  */
-export const SET_BLOCK = `${BLOCK_HELPERS}
-return writeBlock(KEYS[1], tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
-  ARGV[7], ARGV[8])
+export const SET_BLOCK = `${IP_HELPERS}
+local b = newBlock(tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
+  ARGV[8])
+local botRaw, sltRaw = split(redis.call('GET', KEYS[1]))
+local keep = math.max(redis.call('PTTL', KEYS[1]), tonumber(ARGV[7]))
+redis.call('SET', KEYS[1], join(botRaw, sltRaw, cjson.encode(b)), 'PX', keep)
+return b
 `;
 
 /**
- * Lifts a block and clears the IP's windows. KEYS[1] block hash, KEYS[2] bot zset,
- * KEYS[3] failure zset, KEYS[4] pending zset. ARGV[1] now ms. Returns 1 when a block was active.
+ * Lifts a block and clears the IP's windows (the whole string). KEYS[1] the IP key.
+ * ARGV[1] now ms. Returns 1 when a block was active.
  */
-export const UNBLOCK = `${BLOCK_HELPERS}
-local active = readBlock(KEYS[1], tonumber(ARGV[1]))
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+export const UNBLOCK = `${IP_HELPERS}
+local _, _, blkRaw = split(redis.call('GET', KEYS[1]))
+local active = readBlock(blkRaw, tonumber(ARGV[1]))
+redis.call('DEL', KEYS[1])
 if active then return 1 end
 return 0
 `;

@@ -321,6 +321,29 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         expect(after.throttledUntil).toBe(0);
       });
 
+      it('onlyIfThrottled: zeros for an idle account, the full read while throttled', async () => {
+        const store = getStore();
+        const account = `acct-${randomUUID()}`;
+        await store.recordAccount(accountSuccess(account, '10.0.0.1', 'd1', T0));
+        const quick = { ...accountPre(account, '10.0.0.1', T0 + 1), onlyIfThrottled: true };
+        expect(await store.precheckAccount(quick)).toEqual({
+          throttledUntil: 0,
+          isKnownIp: false,
+          failures: 0,
+          distinctIps: 0,
+        });
+        for (let i = 0; i < 20; i += 1) {
+          await store.recordAccount(accountFailure(account, `10.0.1.${i % 5}`, T0 + 10 + i));
+        }
+        const owner = await store.precheckAccount({ ...quick, now: T0 + 100 });
+        expect(owner).toMatchObject({ throttledUntil: T0 + 29 + 900_000, isKnownIp: true });
+        const stranger = await store.precheckAccount({
+          ...accountPre(account, '10.0.9.9', T0 + 100),
+          onlyIfThrottled: true,
+        });
+        expect(stranger).toMatchObject({ isKnownIp: false, failures: 20, distinctIps: 5 });
+      });
+
       it('does not throttle many failures from few IPs', async () => {
         const store = getStore();
         const account = `acct-${randomUUID()}`;
