@@ -25,16 +25,21 @@ export interface ResilientStoreOptions {
   readonly clock?: () => number;
   /** Used while degraded (default: a new `MemoryCounterStore`). */
   readonly fallback?: CounterStore;
-  /** A primary call slower than this counts as a failure. Default 50. */
+  /** A primary call slower than this counts as slow. Default 50. */
   readonly timeoutMs?: number;
+  /** A call still unanswered after this fails over to the fallback at once. Default 250. */
+  readonly hardTimeoutMs?: number;
+  /** Consecutive slow calls that switch to the fallback. Default 3. */
+  readonly slowCallsToDegrade?: number;
   /** How often to probe the primary while degraded. Default 1000. */
   readonly probeIntervalMs?: number;
 }
 
 /**
- * Degrade, never break: calls go to the primary store (Redis) with a timeout; on a
- * timeout or error they go to the in-process fallback until a background PING answers.
- * Each switch publishes one event. Never rejects while the fallback works.
+ * Degrade, never break: calls go to the primary store (Redis). An error, a call unanswered
+ * after `hardTimeoutMs`, or `slowCallsToDegrade` calls in a row over `timeoutMs` switch to
+ * the in-process fallback until a background PING answers. Each switch publishes one event.
+ * Never rejects while the fallback works.
  */
 export class ResilientCounterStore implements CounterStore {
   readonly #primary: CounterStore;
@@ -43,6 +48,9 @@ export class ResilientCounterStore implements CounterStore {
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #probeIntervalMs: number;
+  readonly #hardTimeoutMs: number;
+  readonly #slowCallsToDegrade: number;
+  #slowStreak = 0;
   #status: StoreStatus = 'ok';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
@@ -54,6 +62,8 @@ export class ResilientCounterStore implements CounterStore {
     this.#bus = options.bus;
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutMs ?? 50;
+    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 250, this.#timeoutMs);
+    this.#slowCallsToDegrade = options.slowCallsToDegrade ?? 3;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
   }
 
@@ -133,12 +143,26 @@ export class ResilientCounterStore implements CounterStore {
 
   async #run<T>(operation: (store: CounterStore) => Promise<T>): Promise<T> {
     if (this.#status === 'degraded') return operation(this.#fallback);
+    const call = operation(this.#primary);
+    // A late answer or error from the primary must not surface as an unhandled rejection.
+    call.catch(() => {});
     try {
-      return await this.#withTimeout(operation(this.#primary), this.#timeoutMs);
+      if (await settlesWithin(call, this.#timeoutMs)) {
+        this.#slowStreak = 0;
+        return await call;
+      }
+      // Slow, not dead: this answer still comes from the primary (up to the hard limit) so
+      // counts stay exact; only a streak of slow calls switches everyone to the fallback.
+      this.#slowStreak += 1;
+      if (this.#slowStreak >= this.#slowCallsToDegrade) {
+        this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
+      }
+      if (await settlesWithin(call, this.#hardTimeoutMs - this.#timeoutMs)) return await call;
+      this.#degrade(new Error(`store call over ${this.#hardTimeoutMs} ms`));
     } catch (error) {
       this.#degrade(error);
-      return operation(this.#fallback);
     }
+    return operation(this.#fallback);
   }
 
   #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -146,7 +170,6 @@ export class ResilientCounterStore implements CounterStore {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`store call over ${timeoutMs} ms`)), timeoutMs);
     });
-    // A late answer or error from the primary must not surface as an unhandled rejection.
     promise.catch(() => {});
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
@@ -187,4 +210,22 @@ export class ResilientCounterStore implements CounterStore {
       details,
     });
   }
+}
+
+/**
+ * True when `promise` settles within `ms`. A reply that reached the socket while the event
+ * loop was busy is read in the poll phase, before setImmediate runs: waiting one more turn
+ * keeps our own stalls from being blamed on Redis.
+ */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let isSettled = false;
+    const timer = setTimeout(() => setImmediate(() => resolve(isSettled)), ms);
+    const done = () => {
+      isSettled = true;
+      clearTimeout(timer);
+      resolve(true);
+    };
+    promise.then(done, done);
+  });
 }
