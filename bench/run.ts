@@ -28,6 +28,11 @@ const KNOWN: readonly Bench[] = [
     exportName: 'runHealthLatencyBench',
   },
   { name: 'detector precheck', file: 'detector-precheck.ts', exportName: 'runDetectorBench' },
+  {
+    name: 'detector over HTTP',
+    file: 'detector-http.ts',
+    exportName: 'runDetectorHttpBench',
+  },
 ];
 
 async function benchesIn(file: string): Promise<Array<{ exportName: string; fn: BenchFn }>> {

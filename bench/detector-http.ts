@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient, waitForRedisReady } from '../src/store/index.ts';
+import type {
+  DetectorHttpKind,
+  DetectorHttpMeasure,
+  DetectorHttpSlice,
+} from './lib/detector-http-load.ts';
+import {
+  type DetectorHttpServer,
+  type DetectorVariant,
+  startDetectorHttpServer,
+} from './lib/detector-http-servers.ts';
+import { LoopbackClient } from './lib/http-client.ts';
+import { type BenchAccount, createAccounts } from './lib/login-load.ts';
+import { SourceAddressPool } from './lib/net.ts';
+import { processCpuSeconds } from './lib/proc.ts';
+import { envNumber } from './lib/settings.ts';
+import { fmt, formatStatusCounts } from './lib/stats.ts';
+import { WorkerHandle } from './lib/worker.ts';
+
+/** Auth-route throughput with the detector as a ratio of the same route without it. */
+export const DETECTOR_HTTP_TARGET = 0.7;
+/** Blocked-IP flood throughput as a ratio of a bare 429 route. */
+export const BLOCKED_FLOOD_TARGET = 0.9;
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Source-address blocks (second octet) per purpose, so no two purposes share an address. */
+const LOAD_BLOCK = 21;
+const SIGNUP_BLOCK = 22;
+const FLOOD_BLOCK = 23;
+// The login handler leaves the reservation of a login refused by validation pending; with the
+// default limit of 5 the malformed-email load would be refused per address after 5 requests.
+const BENCH_POLICY = { rules: { brute_force: { limit: 1_000_000 } } };
+
+/** One side of a comparison: a server and the request stream sent to it. */
+interface Side {
+  readonly label: string;
+  readonly server: DetectorHttpServer;
+  readonly kind: DetectorHttpKind;
+  readonly accounts?: readonly BenchAccount[];
+  /** Called around each measured slice (Redis command counting). */
+  readonly probe?: () => Promise<number>;
+}
+
+/** What one side counted over all its slices. */
+interface SideTotal {
+  requests: number;
+  seconds: number;
+  serverCpuSeconds: number;
+  probeDelta: number;
+  readonly perRound: number[];
+  readonly statuses: Record<string, number>;
+}
+
+/**
+ * The detector's cost on auth routes over real HTTP: every variant runs in its own server
+ * process (full services, fresh SQLite), the load in another; rounds alternate between the
+ * variants (order rotated per round) so background load on the shared machine hits all alike.
+ */
+export async function runDetectorHttpBench(): Promise<string[]> {
+  const rounds = Math.round(envNumber('BENCH_DH_ROUNDS', 3));
+  const loginSeconds = envNumber('BENCH_DH_LOGIN_SECONDS', 2);
+  const cheapSeconds = envNumber('BENCH_DH_CHEAP_SECONDS', 1.2);
+  const lines: string[] = [];
+
+  const redis = await connectRedis();
+  const prefix = `fa-bench-dh-${randomUUID().slice(0, 8)}:`;
+  const servers: DetectorHttpServer[] = [];
+  let load: WorkerHandle | null = null;
+  try {
+    const variants: DetectorVariant[] = redis ? ['none', 'redis', 'memory'] : ['none', 'memory'];
+    servers.push(
+      ...(await Promise.all(
+        variants.map((v) =>
+          startDetectorHttpServer(v, {
+            redisUrl: REDIS_URL,
+            redisKeyPrefix: prefix,
+            policy: BENCH_POLICY,
+          }),
+        ),
+      )),
+    );
+    const byVariant = (v: DetectorVariant) => servers.find((s) => s.variant === v);
+    const detected = servers.filter((s) => s.variant !== 'none');
+    if (!redis) lines.push(`  Redis at ${REDIS_URL} not reachable: in-process store only`);
+
+    const accounts = new Map<DetectorHttpServer, BenchAccount[]>();
+    for (const [i, server] of servers.entries()) {
+      accounts.set(server, await createAccounts(server.baseUrl, 8, SIGNUP_BLOCK + i * 10));
+    }
+    load = WorkerHandle.start(join(import.meta.dirname, 'lib', 'detector-http-load.ts'));
+    const worker = load;
+
+    // 1. Auth-route throughput with vs without the detector.
+    const routes: Array<{ kind: DetectorHttpKind; title: string; seconds: number; c: number }> = [
+      {
+        kind: 'login-ok',
+        title: 'POST /api/auth/login, correct password (argon2id-bound)',
+        seconds: loginSeconds,
+        c: 8,
+      },
+      {
+        kind: 'login-malformed',
+        title: 'POST /api/auth/login, malformed email (precheck with store, then 400)',
+        seconds: cheapSeconds,
+        c: 16,
+      },
+      {
+        kind: 'refresh-unknown',
+        title: 'POST /api/auth/refresh, unknown token (precheck, 1 DB lookup, 401)',
+        seconds: cheapSeconds,
+        c: 16,
+      },
+    ];
+    for (const route of routes) {
+      const sides: Side[] = servers.map((server) => ({
+        label: server.variant,
+        server,
+        kind: route.kind,
+        accounts: accounts.get(server) ?? [],
+      }));
+      const totals = await compare(worker, sides, rounds, route.seconds, route.c);
+      const base = totals.get('none') as SideTotal;
+      lines.push(`${route.title}:`);
+      lines.push(`  without detector: ${describe(base)}`);
+      for (const server of detected) {
+        const t = totals.get(server.variant) as SideTotal;
+        const ratio = rate(t) / rate(base);
+        lines.push(
+          `  with detector (${storeName(server.variant)}): ${describe(t)} → ratio ${fmt(ratio, 2)} (target ≥ ${fmt(DETECTOR_HTTP_TARGET, 2)}) ${ratio >= DETECTOR_HTTP_TARGET ? 'OK' : 'MISSED'}; per round ${perRound(t, base)}`,
+        );
+      }
+    }
+
+    // 2. A flood from a blocked IP vs a bare 429 route on the same server.
+    const floodIp = new SourceAddressPool(FLOOD_BLOCK).next();
+    const blockNotes: string[] = [];
+    for (const server of detected) blockNotes.push(await blockFloodAddress(server));
+    const commands = redis ? () => totalCommands(redis) : undefined;
+    const floodServer = byVariant('redis') ?? (byVariant('memory') as DetectorHttpServer);
+    const floodSides: Side[] = [
+      ...detected.map((server) => ({
+        label: server.variant,
+        server,
+        kind: 'flood-login' as const,
+        ...(server.variant === 'redis' && commands ? { probe: commands } : {}),
+      })),
+      {
+        label: 'bare',
+        server: floodServer,
+        kind: 'flood-bare',
+        ...(commands ? { probe: commands } : {}),
+      },
+    ];
+    const flood = await compare(worker, floodSides, rounds, cheapSeconds, 16);
+    const bare = flood.get('bare') as SideTotal;
+    lines.push(`flood of POST /api/auth/login from blocked ${floodIp} (16 keep-alive clients):`);
+    lines.push(`  bare 429 route (no detector, ${floodServer.variant} server): ${describe(bare)}`);
+    for (const server of detected) {
+      const t = flood.get(server.variant) as SideTotal;
+      const ratio = rate(t) / rate(bare);
+      lines.push(
+        `  blocked login (${storeName(server.variant)}): ${describe(t)} → ratio ${fmt(ratio, 2)} (target ≥ ${fmt(BLOCKED_FLOOD_TARGET, 2)}) ${ratio >= BLOCKED_FLOOD_TARGET ? 'OK' : 'MISSED'}; per round ${perRound(t, bare)}`,
+      );
+    }
+    const redisFlood = flood.get('redis');
+    if (redisFlood) {
+      lines.push(
+        `  Redis commands (all clients of this Redis): ${redisFlood.probeDelta} during the blocked flood (${fmt(redisFlood.probeDelta / redisFlood.requests, 4)} per request, ${fmt(redisFlood.probeDelta / redisFlood.seconds, 1)}/s), ${bare.probeDelta} during the bare-429 slices (${fmt(bare.probeDelta / bare.seconds, 1)}/s background)`,
+      );
+    }
+    lines.push(`  block set up by: ${blockNotes.join('; ')}`);
+    lines.push(
+      `  setup: ${rounds} alternating rounds (order rotated), servers in separate processes (full services, fresh SQLite, default policy but brute_force.limit raised), load from one more process; Redis ${redis ? `${REDIS_URL} prefix ${prefix}` : 'not used'}`,
+    );
+    return lines;
+  } finally {
+    await load?.close();
+    await Promise.all(servers.map((s) => s.stop()));
+    if (redis) {
+      await deleteKeys(redis, prefix).catch(() => {});
+      redis.disconnect();
+    }
+  }
+}
+
+async function compare(
+  worker: WorkerHandle,
+  sides: readonly Side[],
+  rounds: number,
+  seconds: number,
+  concurrency: number,
+): Promise<Map<string, SideTotal>> {
+  const measureOn = (side: Side, s: number) =>
+    worker.call<DetectorHttpSlice>('measure', {
+      baseUrl: side.server.baseUrl,
+      kind: side.kind,
+      seconds: s,
+      concurrency,
+      addressBlock: side.kind.startsWith('flood') ? FLOOD_BLOCK : LOAD_BLOCK,
+      ...(side.accounts ? { accounts: side.accounts } : {}),
+    } satisfies DetectorHttpMeasure);
+  // Warm-up: JIT, connections, first DB pages; not counted.
+  for (const side of sides) await measureOn(side, Math.min(0.5, seconds));
+  const totals = new Map<string, SideTotal>(
+    sides.map((s) => [
+      s.label,
+      {
+        requests: 0,
+        seconds: 0,
+        serverCpuSeconds: 0,
+        probeDelta: 0,
+        perRound: [],
+        statuses: {},
+      },
+    ]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(i + round) % sides.length] as Side;
+      const total = totals.get(side.label) as SideTotal;
+      const probeBefore = (await side.probe?.()) ?? 0;
+      const cpuBefore = processCpuSeconds(side.server.pid);
+      const slice = await measureOn(side, seconds);
+      total.serverCpuSeconds += processCpuSeconds(side.server.pid) - cpuBefore;
+      total.probeDelta += ((await side.probe?.()) ?? 0) - probeBefore;
+      total.requests += slice.requests;
+      total.seconds += slice.seconds;
+      total.perRound.push(slice.perSecond);
+      for (const [k, v] of Object.entries(slice.statuses)) {
+        total.statuses[k] = (total.statuses[k] ?? 0) + v;
+      }
+    }
+  }
+  return totals;
+}
+
+function rate(t: SideTotal): number {
+  return t.requests / t.seconds;
+}
+
+function describe(t: SideTotal): string {
+  const cpuUs = (t.serverCpuSeconds / t.requests) * 1e6;
+  return `${fmt(rate(t), 0)} req/s (${formatStatusCounts(t.statuses)}; server CPU ${fmt(cpuUs, 0)} µs/req)`;
+}
+
+function perRound(t: SideTotal, base: SideTotal): string {
+  return t.perRound.map((r, i) => fmt(r / (base.perRound[i] ?? Number.NaN), 2)).join('/');
+}
+
+function storeName(variant: DetectorVariant): string {
+  return variant === 'redis' ? 'Redis store' : 'in-process store';
+}
+
+/** Sends malformed-email logins from the flood address until the detector blocks it. */
+async function blockFloodAddress(server: DetectorHttpServer): Promise<string> {
+  const client = new LoopbackClient(server.baseUrl, {
+    pool: new SourceAddressPool(FLOOD_BLOCK),
+    requestsPerAddress: Number.MAX_SAFE_INTEGER,
+  });
+  try {
+    for (let i = 1; i <= 200; i++) {
+      const answer = await client.send('POST', '/api/auth/login', {
+        email: `flood-${i}-not-an-email`,
+        password: 'Bench-password-1',
+      });
+      if (answer.status === 429) {
+        const code = (JSON.parse(answer.body) as { code?: string }).code;
+        return `${server.variant}: 429 ${code} after ${i} credential requests (bot_activity)`;
+      }
+    }
+    throw new Error(`${server.variant}: the flood address was not blocked after 200 requests`);
+  } finally {
+    client.close();
+  }
+}
+
+async function connectRedis(): Promise<RedisClient | null> {
+  const client = createRedisClient(REDIS_URL);
+  try {
+    await waitForRedisReady(client, 2000);
+    return client;
+  } catch {
+    client.disconnect();
+    return null;
+  }
+}
+
+async function totalCommands(client: RedisClient): Promise<number> {
+  const info = await (client as Redis).info('stats');
+  const match = /total_commands_processed:(\d+)/.exec(info);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+async function deleteKeys(client: RedisClient, prefix: string): Promise<void> {
+  const redis = client as Redis;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}

@@ -1,0 +1,134 @@
+// Worker process: closed-loop HTTP clients against one of the detector-http bench servers, for
+// a fixed time per call, so the load generator never shares the servers' event loops.
+import { LoopbackClient } from './http-client.ts';
+import type { BenchAccount } from './login-load.ts';
+import { SourceAddressPool } from './net.ts';
+import { bump } from './stats.ts';
+import { serveWorker } from './worker.ts';
+
+/** What one closed-loop request stream sends. */
+export type DetectorHttpKind =
+  /** `POST /api/auth/login`, correct password (argon2id verify, 200). */
+  | 'login-ok'
+  /** `POST /api/auth/refresh` with a token the server never issued (one DB lookup, 401). */
+  | 'refresh-unknown'
+  /** `POST /api/auth/login` with an email that fails validation after the precheck (400). */
+  | 'login-malformed'
+  /** `POST /api/auth/login` from one fixed source address (blocked: 429). */
+  | 'flood-login'
+  /** `POST /bench/blocked` (bare 429) from the same fixed source address. */
+  | 'flood-bare';
+
+/** One measuring call. */
+export interface DetectorHttpMeasure {
+  readonly baseUrl: string;
+  readonly kind: DetectorHttpKind;
+  readonly seconds: number;
+  readonly concurrency: number;
+  /** Second octet of the source addresses (see SourceAddressPool). */
+  readonly addressBlock: number;
+  readonly accounts?: readonly BenchAccount[];
+}
+
+/** What one measuring call counted. */
+export interface DetectorHttpSlice {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly statuses: Record<string, number>;
+  /** CPU this generator used in the slice. */
+  readonly cpuSeconds: number;
+}
+
+const pools = new Map<number, SourceAddressPool>();
+
+/** One pool per block for the whole process: no address is reused across slices. */
+function sharedPool(block: number): SourceAddressPool {
+  let pool = pools.get(block);
+  if (!pool) {
+    pool = new SourceAddressPool(block);
+    pools.set(block, pool);
+  }
+  return pool;
+}
+
+let sequence = 0;
+
+function requestOf(
+  kind: DetectorHttpKind,
+  accounts: readonly BenchAccount[],
+): { path: string; body: unknown } {
+  const n = sequence++;
+  switch (kind) {
+    case 'login-ok': {
+      const account = accounts[n % Math.max(1, accounts.length)];
+      if (!account) throw new Error('login-ok needs accounts');
+      return { path: '/api/auth/login', body: account };
+    }
+    case 'refresh-unknown':
+      return {
+        path: '/api/auth/refresh',
+        body: { refreshToken: `bench-unknown-refresh-token-${n % 1024}` },
+      };
+    case 'login-malformed':
+      return {
+        path: '/api/auth/login',
+        body: { email: `bench-${n % 64}-not-an-email`, password: 'Bench-password-1' },
+      };
+    case 'flood-login':
+      return {
+        path: '/api/auth/login',
+        body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
+      };
+    case 'flood-bare':
+      return {
+        path: '/bench/blocked',
+        body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
+      };
+  }
+}
+
+async function measure(input: DetectorHttpMeasure): Promise<DetectorHttpSlice> {
+  const fixed = input.kind === 'flood-login' || input.kind === 'flood-bare';
+  const accounts = input.accounts ?? [];
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  const deadline = start + input.seconds * 1000;
+  await Promise.all(
+    Array.from({ length: input.concurrency }, async () => {
+      // Flood: every client starts its own pool of the block, so all share its first address.
+      const client = new LoopbackClient(input.baseUrl, {
+        pool: fixed ? new SourceAddressPool(input.addressBlock) : sharedPool(input.addressBlock),
+        requestsPerAddress: fixed ? Number.MAX_SAFE_INTEGER : 40,
+      });
+      try {
+        while (performance.now() < deadline) {
+          const { path, body } = requestOf(input.kind, accounts);
+          try {
+            const answer = await client.send('POST', path, body);
+            bump(statuses, answer.status);
+            requests++;
+          } catch {
+            bump(statuses, 'error');
+            client.close();
+          }
+        }
+      } finally {
+        client.close();
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    requests,
+    seconds,
+    perSecond: requests / seconds,
+    statuses,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+}
+
+serveWorker({ measure });

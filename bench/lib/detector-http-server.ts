@@ -1,0 +1,77 @@
+// Child process: one flux-auth app (full services, fresh SQLite) listening on 127.0.0.1 with
+// the detector in front of the auth routes (BENCH_DETECTOR=redis|memory) or without it
+// (BENCH_DETECTOR=none: buildApp with no detector, so the precheck hook is a no-op). Adds
+// `POST /bench/blocked`, a bare route that answers 429 `{error, code}` with Retry-After the way
+// a blocked login does, as the floor for a blocked-IP flood. Sends `{ port }` over IPC once
+// listening; exits cleanly on SIGTERM or when the parent disconnects.
+import type { AddressInfo } from 'node:net';
+import { loadConfig } from '../../src/config/index.ts';
+import { IP_BLOCKED_MESSAGE, parsePolicy } from '../../src/detection/index.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { ErrorBody } from '../../src/http/schemas.ts';
+import { createServices } from '../../src/main.ts';
+import { createLogger } from '../../src/monitoring/logger.ts';
+
+const mode = process.env.BENCH_DETECTOR ?? 'none';
+if (mode !== 'none' && mode !== 'memory' && mode !== 'redis') {
+  throw new Error(`BENCH_DETECTOR must be none, memory or redis, got ${mode}`);
+}
+const env = { ...process.env };
+if (mode !== 'redis') delete env.REDIS_URL;
+const loaded = loadConfig(env, {
+  cwd: process.cwd(),
+  loadDevSecret: () => {
+    throw new Error('JWT_SECRET must be set');
+  },
+});
+if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+const config = loaded.config;
+
+// Default policy; only the brute-force limit is raised, because the login handler leaves the
+// brute-force reservation of a login that fails validation (malformed email) pending, and the
+// malformed-email load would otherwise fill every source address's window after 5 requests.
+// The same store script runs whatever the limit is.
+const parsed = parsePolicy(JSON.parse(process.env.BENCH_POLICY ?? '{}'));
+if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+
+const logger = createLogger(config.logLevel);
+const services = await createServices(config, logger, {
+  policy: parsed.policy,
+  ...(process.env.BENCH_REDIS_PREFIX ? { redisKeyPrefix: process.env.BENCH_REDIS_PREFIX } : {}),
+});
+const app = await buildApp({
+  accounts: services.accounts,
+  tokens: services.tokens,
+  jwks: () => services.accessTokens.getJwks(),
+  ...(mode === 'none' ? {} : { detector: services.detector }),
+  trustProxy: config.trustProxy,
+  logger: services.logger,
+  readiness: async () => ({
+    database: { status: 'ok' },
+    detectionStore: services.detectorStatus(),
+  }),
+  extend: async (app) => {
+    app.post(
+      '/bench/blocked',
+      { schema: { hide: true, response: { 429: ErrorBody } } },
+      async (_request, reply) =>
+        reply
+          .code(429)
+          .header('retry-after', '1800')
+          .send({ error: IP_BLOCKED_MESSAGE, code: 'IP_BLOCKED' }),
+    );
+  },
+});
+await app.listen({ host: '127.0.0.1', port: 0 });
+process.send?.({ port: (app.server.address() as AddressInfo).port });
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await app.close();
+  await services.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('disconnect', () => void stop());
