@@ -102,17 +102,3 @@ export class ServiceBusyError extends AppError {
     });
   }
 }
-
-/** A detector decision to refuse the request (429 with `Retry-After`). */
-export class BlockedError extends AppError {
-  readonly rule: string;
-  constructor(
-    code: 'RATE_LIMITED' | 'IP_BLOCKED' | 'ACCOUNT_THROTTLED',
-    message: string,
-    rule: string,
-    retryAfterSeconds: number,
-  ) {
-    super(code, message, { headers: { 'retry-after': String(Math.max(1, retryAfterSeconds)) } });
-    this.rule = rule;
-  }
-}

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
-import { createPrecheckHook, NO_DETECTION } from './plugins/detection-hook.ts';
+import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
@@ -79,7 +79,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
   });
   const detector = deps.detector ?? NO_DETECTION;
-  app.addHook('preHandler', createPrecheckHook(detector, deps.clock ?? Date.now));
+  app.addHook('preValidation', createPrecheckHook(detector, deps.clock ?? Date.now));
+  app.addHook('onResponse', createReleaseHook(detector));
   await app.register(healthRoutes, { readiness: deps.readiness, jwks: deps.jwks });
   await app.register(authRoutes, {
     prefix: '/api/auth',

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthRoute, Outcome, Ticket } from '../../detection/attempt.ts';
-import { BlockedError } from '../../errors.ts';
 import type { DetectorPort } from '../ports.ts';
 
 declare module 'fastify' {
@@ -28,9 +27,13 @@ function accountKeyOf(body: unknown): string | undefined {
   return typeof email === 'string' ? email.trim().normalize('NFKC').toLowerCase() : undefined;
 }
 
-/** Builds the preHandler that asks the detector before any password or database work. */
+/**
+ * Builds the preValidation hook that asks the detector before any validation, password or
+ * database work. A refusal is answered right here (429 + Retry-After): a flood from a blocked
+ * IP costs one cached lookup and no error object.
+ */
 export function createPrecheckHook(detector: DetectorPort, clock: () => number) {
-  return async function precheck(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function precheck(request: FastifyRequest, reply: FastifyReply) {
     const route = request.routeOptions.config.detectionRoute;
     if (!route) return;
     const attempt = {
@@ -43,14 +46,22 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
     };
     const decision = await detector.precheck(attempt);
     if (decision.action === 'block') {
-      throw new BlockedError(
-        decision.code as 'RATE_LIMITED' | 'IP_BLOCKED' | 'ACCOUNT_THROTTLED',
-        decision.message,
-        decision.rule,
-        decision.retryAfterSeconds,
-      );
+      return reply
+        .code(429)
+        .header('retry-after', String(Math.max(1, decision.retryAfterSeconds)))
+        .send({ error: decision.message, code: decision.code });
     }
     request.detectionTicket = decision.ticket;
+  };
+}
+
+/**
+ * onResponse hook: a request that ended without telling the detector its outcome (validation
+ * error, 503, a bug) hands its reservation back, so it never counts as a failed login.
+ */
+export function createReleaseHook(detector: DetectorPort) {
+  return async function release(request: FastifyRequest): Promise<void> {
+    await recordOutcome(detector, request, { kind: 'other' });
   };
 }
 
