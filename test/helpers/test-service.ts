@@ -28,6 +28,8 @@ export interface TestService {
 /** Options: environment variables on top of the test defaults, plus service overrides. */
 export interface TestServiceOptions extends Omit<ServiceOverrides, 'database'> {
   readonly env?: Record<string, string>;
+  /** Where log lines go (with LOG_LEVEL from env); default: silent. */
+  readonly logStream?: { write(line: string): void };
 }
 
 /** The default policy with brute-force and bot limits raised far out of a test's way. */
@@ -58,7 +60,7 @@ export async function createTestService(
   options: TestServiceOptions = {},
 ): Promise<TestService> {
   const config = testConfig(options.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logStream);
   const services = await createServices(config, logger, { ...options, database });
   const app = await createHttpApp(services, options.clock);
   const service: TestService = {
