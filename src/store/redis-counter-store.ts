@@ -10,6 +10,7 @@ import type {
   IpPrecheckResult,
   IpRecordInput,
   IpRecordResult,
+  IpRuleLimits,
   IpRuleName,
   RefreshCountInput,
   SetBlockInput,
@@ -20,7 +21,8 @@ import type { RedisClient } from './redis-client.ts';
 import {
   COUNT_REFRESH,
   PRECHECK_ACCOUNT,
-  PRECHECK_IP,
+  PRECHECK_COUNT_RADIX,
+  precheckIpScript,
   RECORD_ACCOUNT,
   RECORD_IP,
   SET_BLOCK,
@@ -31,6 +33,7 @@ import {
 export interface RedisCounterStoreOptions {
   /** Default `fa:`; tests use a random prefix to isolate their keys. */
   readonly keyPrefix?: string;
+  /** Entries kept per window and key; 1 to 65,535 (default 1000). */
   readonly maxEntriesPerKey?: number;
   readonly pendingTtlMs?: number;
   /**
@@ -61,7 +64,6 @@ function script(lua: string): Script {
 }
 
 const SCRIPTS = {
-  precheckIp: script(PRECHECK_IP),
   recordIp: script(RECORD_IP),
   setBlock: script(SET_BLOCK),
   unblock: script(UNBLOCK),
@@ -84,6 +86,9 @@ export class RedisCounterStore implements CounterStore {
   readonly #throttleCacheMs: number;
   readonly #maxThrottles: number;
   #sequence = 0;
+  /** Precheck scripts by limits (one per policy); the last pair of limit objects seen. */
+  readonly #precheckScripts = new Map<string, Script>();
+  #lastLimits: { bot: IpRuleLimits; bruteForce: IpRuleLimits; script: Script } | null = null;
   #throttles: ThrottleSnapshot = { until: new Map(), isOverflow: true, readAt: -Infinity };
   #refreshing: Promise<ThrottleSnapshot> | null = null;
 
@@ -95,7 +100,11 @@ export class RedisCounterStore implements CounterStore {
     }
     this.#client = client;
     this.#prefix = prefix;
-    this.#maxEntries = options.maxEntriesPerKey ?? 1000;
+    const maxEntries = options.maxEntriesPerKey ?? 1000;
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1 || maxEntries >= PRECHECK_COUNT_RADIX) {
+      throw new RangeError(`maxEntriesPerKey must be an integer from 1 to 65535: ${maxEntries}`);
+    }
+    this.#maxEntries = maxEntries;
     this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
     this.#throttleCacheMs = options.throttleCacheMs ?? 1000;
     this.#maxThrottles = options.maxCachedThrottles ?? 10_000;
@@ -107,49 +116,66 @@ export class RedisCounterStore implements CounterStore {
   }
 
   /** See `CounterStore.precheckIp`. */
-  async precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
-    const { bruteForce: bf, botActivity: bot } = input;
-    const reservation = input.account === null ? '' : this.#nextId();
-    const reply = await this.#run(
-      SCRIPTS.precheckIp,
-      [this.#ipKey(input.ipKey)],
-      [
-        input.now,
-        '',
+  precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
+    let script: Script;
+    let args: [string, string, string, string, string];
+    let reservation: string;
+    try {
+      script = this.#precheckScript(input.botActivity, input.bruteForce);
+      reservation = input.account === null ? '' : this.#nextId();
+      args = [
+        this.#ipKey(input.ipKey),
+        String(input.now),
         reservation,
-        bot.limit,
-        bot.windowMs,
-        bot.blockMs,
-        flag(bot.isEnforced),
-        bf.limit,
-        bf.windowMs,
-        bf.blockMs,
-        flag(bf.isEnforced),
-        flag(input.isExempt),
-        this.#pendingTtlMs,
-        this.#maxEntries,
-        BLOCK_REASONS.bot_activity,
-        BLOCK_REASONS.brute_force,
-        slotAccount(input.account ?? ''),
-      ],
-    );
+        input.account === null ? '' : slotAccount(input.account),
+        input.isExempt ? '1' : '0',
+      ];
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Not `async`: one `then` on the client's promise instead of two async frames.
+    const decode = (reply: unknown) => this.#precheckResult(input.ipKey, reservation, reply);
+    return this.#client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
+      // After a Redis restart or failover the script cache is empty.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#client.eval(script.lua, 1, ...args).then(decode);
+    });
+  }
+
+  #precheckResult(ipKey: string, reservation: string, reply: unknown): IpPrecheckResult {
+    if (typeof reply === 'number') {
+      // ok | reserved | busy, packed: see `precheckIpScript`.
+      const flags = reply % 16;
+      let counts = (reply - flags) / 16;
+      const requests = counts % PRECHECK_COUNT_RADIX;
+      counts = (counts - requests) / PRECHECK_COUNT_RADIX;
+      const failures = counts % PRECHECK_COUNT_RADIX;
+      const status = flags & 3;
+      return {
+        block: null,
+        isBlockCreated: false,
+        requests,
+        failures,
+        pending: (counts - failures) / PRECHECK_COUNT_RADIX,
+        reservation: status === 1 ? reservation : null,
+        isBusy: status === 2,
+        monitored: MONITORED[flags >> 2] as readonly IpRuleName[],
+      };
+    }
+    // blocked | created: {status, requests, failures, pending, monBot, monBrute, ...block}
     const fields = asArray(reply);
-    const status = String(fields[0]);
-    const monitored: IpRuleName[] = [];
-    if (num(fields[4]) === 1) monitored.push('bot_activity');
-    if (num(fields[5]) === 1) monitored.push('brute_force');
-    const block =
-      status === 'blocked' || status === 'created' ? this.#block(input.ipKey, fields, 6) : null;
-    if (status === 'created' && block !== null) this.#indexBlock(block);
+    const isCreated = String(fields[0]) === 'created';
+    const block = this.#block(ipKey, fields, 6);
+    if (isCreated && block !== null) this.#indexBlock(block);
     return {
       block,
-      isBlockCreated: status === 'created',
+      isBlockCreated: isCreated,
       requests: num(fields[1]),
       failures: num(fields[2]),
       pending: num(fields[3]),
-      reservation: status === 'reserved' ? reservation : null,
-      isBusy: status === 'busy',
-      monitored,
+      reservation: null,
+      isBusy: false,
+      monitored: MONITORED[num(fields[4]) + 2 * num(fields[5])] as readonly IpRuleName[],
     };
   }
 
@@ -187,7 +213,23 @@ export class RedisCounterStore implements CounterStore {
   }
 
   /** See `CounterStore.precheckAccount`. */
-  async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+  precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+    if (input.onlyIfThrottled === true) {
+      // Hot path: a fresh directory that does not list the account answers without Redis
+      // and without allocating (one shared, already resolved promise).
+      const snapshot = this.#throttles;
+      if (
+        performance.now() - snapshot.readAt < this.#throttleCacheMs / 2 &&
+        !snapshot.isOverflow &&
+        (snapshot.until.get(input.account) ?? 0) <= input.now
+      ) {
+        return NOT_THROTTLED_REPLY;
+      }
+    }
+    return this.#precheckAccount(input);
+  }
+
+  async #precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     if (input.onlyIfThrottled === true) {
       const snapshot = await this.#throttleSnapshot(input.now);
       const until = snapshot.until.get(input.account) ?? 0;
@@ -309,6 +351,36 @@ export class RedisCounterStore implements CounterStore {
     await this.#client.ping();
   }
 
+  /** The precheck script for these limits (built and hashed once per distinct set). */
+  #precheckScript(bot: IpRuleLimits, bruteForce: IpRuleLimits): Script {
+    const last = this.#lastLimits;
+    if (last !== null && last.bot === bot && last.bruteForce === bruteForce) return last.script;
+    const config = {
+      botLimit: bot.limit,
+      botWindowMs: bot.windowMs,
+      botBlockMs: bot.blockMs,
+      botEnforced: bot.isEnforced,
+      bruteLimit: bruteForce.limit,
+      bruteWindowMs: bruteForce.windowMs,
+      bruteBlockMs: bruteForce.blockMs,
+      bruteEnforced: bruteForce.isEnforced,
+      pendingTtlMs: this.#pendingTtlMs,
+      maxEntries: this.#maxEntries,
+      botReason: BLOCK_REASONS.bot_activity,
+      bruteReason: BLOCK_REASONS.brute_force,
+    };
+    const key = JSON.stringify(config);
+    let found = this.#precheckScripts.get(key);
+    if (found === undefined) {
+      // Policies change rarely; a caller passing ever-new limits must not grow this forever.
+      if (this.#precheckScripts.size >= 64) this.#precheckScripts.clear();
+      found = script(precheckIpScript(config));
+      this.#precheckScripts.set(key, found);
+    }
+    this.#lastLimits = { bot, bruteForce, script: found };
+    return found;
+  }
+
   #nextId(): string {
     this.#sequence += 1;
     return `${this.#instance}${this.#sequence.toString(36)}`;
@@ -419,12 +491,21 @@ export class RedisCounterStore implements CounterStore {
   }
 }
 
-const NOT_THROTTLED: AccountPrecheckResult = {
+/** `monitored` by bit set (1 bot_activity, 2 brute_force), shared and frozen. */
+const MONITORED: readonly (readonly IpRuleName[])[] = [
+  Object.freeze([]),
+  Object.freeze(['bot_activity'] as const),
+  Object.freeze(['brute_force'] as const),
+  Object.freeze(['bot_activity', 'brute_force'] as const),
+];
+
+const NOT_THROTTLED: AccountPrecheckResult = Object.freeze({
   throttledUntil: 0,
   isKnownIp: false,
   failures: 0,
   distinctIps: 0,
-};
+});
+const NOT_THROTTLED_REPLY = Promise.resolve(NOT_THROTTLED);
 
 /** The account as stored in a failure slot: never ',', ';' or '|' (the separators). */
 function slotAccount(account: string): string {

@@ -101,65 +101,183 @@ local function encodeSlots(slots, max)
 end
 `;
 
+/** The numbers `precheckIpScript` bakes into its script text. */
+export interface PrecheckIpConfig {
+  readonly botLimit: number;
+  readonly botWindowMs: number;
+  readonly botBlockMs: number;
+  readonly botEnforced: boolean;
+  readonly bruteLimit: number;
+  readonly bruteWindowMs: number;
+  readonly bruteBlockMs: number;
+  readonly bruteEnforced: boolean;
+  readonly pendingTtlMs: number;
+  /** At most 65,535: the integer reply packs three counts in 16 bits each. */
+  readonly maxEntries: number;
+  readonly botReason: string;
+  readonly bruteReason: string;
+}
+
+/** Radix of the counts packed into the integer reply of the precheck script. */
+export const PRECHECK_COUNT_RADIX = 65_536;
+
 /**
- * Login/signup precheck for one IP. KEYS[1] the IP key.
- * ARGV[1] now ms, ARGV[2] unused, ARGV[3] reservation id ('' = signup: no slot),
- * ARGV[4..7] bot limit, windowMs, blockMs, enforced (1|0),
- * ARGV[8..11] brute-force limit, windowMs, blockMs, enforced (1|0),
- * ARGV[12] exempt (1|0), ARGV[13] pending TTL ms, ARGV[14] max entries per window,
- * ARGV[15] bot reason, ARGV[16] brute-force reason, ARGV[17] account.
- * Returns {status, requests, failures, pending, monitoredBot, monitoredBrute, ...block}
- * with status blocked | created | busy | ok | reserved.
+ * Login/signup precheck for one IP, with the rule limits, reasons and store constants
+ * written into the script text (one script per distinct policy: a policy reload loads
+ * one more), so a call carries four arguments and creates no closures. Same state string
+ * and semantics as the helpers above; helpers are inlined.
+ * KEYS[1] the IP key. ARGV[1] now ms, ARGV[2] reservation id ('' = signup: no slot),
+ * ARGV[3] account (slot-escaped), ARGV[4] exempt (1|0).
+ * Returns, for ok | reserved | busy, one integer:
+ *   status (0 ok, 1 reserved, 2 busy) + 4 * monitoredBot + 8 * monitoredBrute
+ *   + 16 * (requests + R * (failures + R * pending)), R = PRECHECK_COUNT_RADIX,
+ * and for blocked | created the array {status, requests, failures, pending, monitoredBot,
+ * monitoredBrute, ...block}.
  */
-export const PRECHECK_IP = `${IP_HELPERS}
-local now = tonumber(ARGV[1])
-local exempt = ARGV[12] == '1'
-local max = tonumber(ARGV[14])
-local botRaw, sltRaw, blkRaw = split(redis.call('GET', KEYS[1]))
-local block = readBlock(blkRaw, now)
+export function precheckIpScript(c: PrecheckIpConfig): string {
+  const n = luaNumber;
+  const keep = Math.max(c.botWindowMs, c.bruteWindowMs, c.pendingTtlMs);
+  const R = PRECHECK_COUNT_RADIX;
+  // A fresh IP (no key) is one request, no failure, no block, whenever every limit is at
+  // least 1: answered without parsing anything.
+  const fresh =
+    c.botLimit >= 1 && c.bruteLimit >= 1 && c.maxEntries >= 1
+      ? `
+if not raw then
+  if id == '' then
+    redis.call('SET', KEYS[1], t .. '||', 'PX', ${n(keep)})
+    return 16
+  end
+  redis.call('SET', KEYS[1], t .. '|0' .. t .. ',' .. id .. ',' .. ARGV[3] .. ';|', 'PX', ${n(keep)})
+  return 17
+end`
+      : '';
+  return `local now = tonumber(ARGV[1])
+local id = ARGV[2]
+local raw = redis.call('GET', KEYS[1])
+local t = tostring(now)
+if #t ~= 13 then t = string.format('%013d', now) end${fresh}
+local exempt = ARGV[4] == '1'
+local botRaw, sltRaw, blkRaw = '', '', ''
+if raw then
+  local a = string.find(raw, '|', 1, true)
+  local b = string.find(raw, '|', a + 1, true)
+  botRaw, sltRaw, blkRaw = string.sub(raw, 1, a - 1), string.sub(raw, a + 1, b - 1),
+    string.sub(raw, b + 1)
+end
+local block = false
+if blkRaw ~= '' then
+  block = cjson.decode(blkRaw)
+  if tonumber(block[4]) <= now then
+    block = false
+    blkRaw = ''
+  end
+end
 if block and not exempt then return {'blocked', 0, 0, 0, 0, 0, unpack(block)} end
-if not block then blkRaw = false end
-local botLimit, botWindow = tonumber(ARGV[4]), tonumber(ARGV[5])
-local limit, window = tonumber(ARGV[8]), tonumber(ARGV[9])
-local keep = math.max(botWindow, window, tonumber(ARGV[13]))
+local keep = ${n(keep)}
 if block then keep = math.max(keep, block[4] - now) end
-local bot, requests = countRequest(botRaw, now - botWindow, now, max)
-local monBot = 0
-if requests > botLimit then
-  if ARGV[7] == '1' and not exempt then
-    local b = newBlock(now, 'bot_activity', ARGV[15], requests, botLimit, botWindow, ARGV[6], '0')
-    redis.call('SET', KEYS[1], join(bot, sltRaw, cjson.encode(b)), 'PX',
-      math.max(keep, tonumber(ARGV[6])))
+-- Bot window: sorted 13-digit stamps; drop those at or before the cutoff, insert now in
+-- order, keep the newest ${n(c.maxEntries)}.
+local s, count = botRaw, #botRaw / 13
+if count > 0 then
+  local cutoff, lo, hi = now - ${n(c.botWindowMs)}, 1, count + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if tonumber(string.sub(s, mid * 13 - 12, mid * 13)) > cutoff then hi = mid else lo = mid + 1 end
+  end
+  if lo > 1 then
+    s = string.sub(s, lo * 13 - 12)
+    count = count - lo + 1
+  end
+end
+if count > 0 and tonumber(string.sub(s, count * 13 - 12)) > now then
+  local lo, hi = 1, count + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if tonumber(string.sub(s, mid * 13 - 12, mid * 13)) > now then hi = mid else lo = mid + 1 end
+  end
+  s = string.sub(s, 1, lo * 13 - 13) .. t .. string.sub(s, lo * 13 - 12)
+else
+  s = s .. t
+end
+count = count + 1
+if count > ${n(c.maxEntries)} then
+  s = string.sub(s, (count - ${n(c.maxEntries)}) * 13 + 1)
+  count = ${n(c.maxEntries)}
+end
+local requests, monBot = count, 0
+if requests > ${n(c.botLimit)} then
+  if ${c.botEnforced} and not exempt then
+    local b = {'bot_activity', ${luaString(c.botReason)}, now, now + ${n(c.botBlockMs)}, '0', requests,
+      ${n(c.botLimit)}, ${n(c.botWindowMs)}}
+    redis.call('SET', KEYS[1], s .. '|' .. sltRaw .. '|' .. cjson.encode(b), 'PX',
+      math.max(keep, ${n(c.botBlockMs)}))
     return {'created', requests, 0, 0, 0, 0, unpack(b)}
   end
   monBot = 1
 end
-if ARGV[3] == '' then
-  redis.call('SET', KEYS[1], join(bot, sltRaw, blkRaw), 'PX', keep)
-  return {'ok', requests, 0, 0, monBot, 0}
+if id == '' then
+  redis.call('SET', KEYS[1], s .. '|' .. sltRaw .. '|' .. blkRaw, 'PX', keep)
+  return monBot * 4 + 16 * requests
 end
-local slots, failures, pending, changed = readSlots(sltRaw, now, window, tonumber(ARGV[13]))
-local enforced = ARGV[11] == '1' and not exempt
-local status, monBrute = 'reserved', 0
-if failures >= limit and enforced then
-  local b = newBlock(now, 'brute_force', ARGV[16], failures, limit, window, ARGV[10], '0')
-  redis.call('SET', KEYS[1], join(bot, sltRaw, cjson.encode(b)), 'PX',
-    math.max(keep, tonumber(ARGV[10])))
+-- Failure slots \`<state><at>,<id>,<account>;\` in the window; a pending reservation older
+-- than the pending TTL counts as a failure.
+local parts, k, failures, pending, changed = {}, 0, 0, 0, false
+local oldest, stale = now - ${n(c.bruteWindowMs)}, now - ${n(c.pendingTtlMs)}
+for st, at, sid, sacct in string.gmatch(sltRaw, '(%d)(%d+),([^,;]*),([^;]*);') do
+  local ms = tonumber(at)
+  if ms > oldest then
+    if st == '0' and ms <= stale then
+      st = '1'
+      changed = true
+    end
+    if st == '1' then failures = failures + 1 else pending = pending + 1 end
+    k = k + 1
+    parts[k] = st .. at .. ',' .. sid .. ',' .. sacct .. ';'
+  else
+    changed = true
+  end
+end
+local enforced = ${c.bruteEnforced} and not exempt
+if failures >= ${n(c.bruteLimit)} and enforced then
+  local b = {'brute_force', ${luaString(c.bruteReason)}, now, now + ${n(c.bruteBlockMs)}, '0', failures,
+    ${n(c.bruteLimit)}, ${n(c.bruteWindowMs)}}
+  redis.call('SET', KEYS[1], s .. '|' .. sltRaw .. '|' .. cjson.encode(b), 'PX',
+    math.max(keep, ${n(c.bruteBlockMs)}))
   return {'created', requests, failures, pending, monBot, 0, unpack(b)}
 end
-if failures + pending >= limit then
-  if enforced then status = 'busy' else monBrute = 1 end
+local status, monBrute = 1, 0
+if failures + pending >= ${n(c.bruteLimit)} then
+  if enforced then status = 2 else monBrute = 1 end
 end
-local encoded
-if status == 'reserved' and not changed and #slots < max then
-  encoded = (sltRaw or '') .. slot('0', now, ARGV[3], ARGV[17])
+local slots
+if status == 1 and not changed and k < ${n(c.maxEntries)} then
+  slots = sltRaw .. '0' .. t .. ',' .. id .. ',' .. ARGV[3] .. ';'
 else
-  if status == 'reserved' then slots[#slots + 1] = {'0', now, ARGV[3], ARGV[17]} end
-  encoded = encodeSlots(slots, max)
+  if status == 1 then
+    k = k + 1
+    parts[k] = '0' .. t .. ',' .. id .. ',' .. ARGV[3] .. ';'
+  end
+  local from = 1
+  if k > ${n(c.maxEntries)} then from = k - ${n(c.maxEntries)} + 1 end
+  slots = table.concat(parts, '', from, k)
 end
-redis.call('SET', KEYS[1], join(bot, encoded, blkRaw), 'PX', keep)
-return {status, requests, failures, pending, monBot, monBrute}
+redis.call('SET', KEYS[1], s .. '|' .. slots .. '|' .. blkRaw, 'PX', keep)
+return status + monBot * 4 + monBrute * 8 + 16 * (requests + ${R} * (failures + ${R} * pending))
 `;
+}
+
+/** A finite number as a Lua literal. */
+function luaNumber(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`Not a finite number: ${value}`);
+  return String(value);
+}
+
+/** A Lua string literal (decimal escapes for quotes, backslashes and control characters). */
+function luaString(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point.
+  return `'${value.replace(/[\\'\u0000-\u001f\u007f]/g, (ch) => `\\${String(ch.charCodeAt(0)).padStart(3, '0')}`)}'`;
+}
 
 /**
  * Settles a login reservation. KEYS[1] the IP key.

@@ -38,6 +38,9 @@ export function evaluateBotActivity(
   mode: RuleRunMode,
   now: number,
 ): RuleVerdict {
+  const isCreated = counters.created !== null && counters.created.rule === 'bot_activity';
+  // The common case (under the limit) allocates nothing.
+  if (!isCreated && !counters.isOverLimit) return NO_VERDICT;
   const details = {
     requests: counters.requests,
     limit: rule.limit,
@@ -46,7 +49,7 @@ export function evaluateBotActivity(
     route,
     mode,
   };
-  if (counters.created !== null && counters.created.rule === 'bot_activity') {
+  if (isCreated && counters.created !== null) {
     const message = botActivityMessage(route);
     const retryAfterSeconds = secondsUntil(counters.created.expiresAt, now);
     return {

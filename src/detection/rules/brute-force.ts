@@ -36,13 +36,16 @@ export function evaluateBruteForce(
   mode: RuleRunMode,
   now: number,
 ): RuleVerdict {
+  const isCreated = counters.created !== null && counters.created.rule === 'brute_force';
+  // The common case (under every limit) allocates nothing.
+  if (!isCreated && !counters.isBusy && !counters.isOverLimit) return NO_VERDICT;
   const thresholds = {
     limit: rule.limit,
     windowMs: rule.windowMs,
     blockSeconds: rule.blockSeconds,
   };
   const counts = { failures: counters.failures, pending: counters.pending };
-  if (counters.created !== null && counters.created.rule === 'brute_force') {
+  if (isCreated && counters.created !== null) {
     const retryAfterSeconds = secondsUntil(counters.created.expiresAt, now);
     return {
       block: {
