@@ -13,12 +13,22 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** Trims a display name. Throws ValidationError('name') unless it is 1–100 code points. */
+// Control characters (NUL breaks PostgreSQL text) and bidi overrides (which disguise a
+// name in admin views). Emoji joiners and other format characters stay allowed.
+const FORBIDDEN_NAME_CHARACTERS = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * Trims a display name. Throws ValidationError('name') unless it is 1–100 code points
+ * without control or bidi-override characters.
+ */
 export function normalizeName(name: string): string {
   const trimmed = name.trim();
   const length = [...trimmed].length;
   if (length < 1 || length > NAME_MAX_LENGTH) {
     throw new ValidationError('name', `Name must be 1 to ${NAME_MAX_LENGTH} characters`);
+  }
+  if (FORBIDDEN_NAME_CHARACTERS.test(trimmed)) {
+    throw new ValidationError('name', 'Name must not contain control or text-direction characters');
   }
   return trimmed;
 }

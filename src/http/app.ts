@@ -3,7 +3,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
@@ -40,6 +46,11 @@ export interface AppDependencies {
   readonly extend?: (app: App) => Promise<void>;
 }
 
+// Errors Fastify raises before routing (a malformed URL) get the same {error, code} shape.
+function answerFrameworkError(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  void reply.code(400).send({ error: 'Malformed request URL', code: 'VALIDATION_FAILED' });
+}
+
 /** Builds the Fastify app from services. Tests call this and use `app.inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<App> {
   const app: App = Fastify({
@@ -51,10 +62,13 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
     loggerInstance: deps.logger ?? pino({ level: 'silent' }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  // JSON only: without this, text/plain bodies would reach the schema instead of a 415.
+  app.removeContentTypeParser(['text/plain']);
   if (deps.trustProxy === undefined || deps.trustProxy === false) {
     app.addHook(
       'onRequest',

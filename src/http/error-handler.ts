@@ -42,8 +42,9 @@ function toAnswer(error: FastifyError): ErrorAnswer {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return plain(413, 'BODY_TOO_LARGE', 'Request body is larger than 16 KiB');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return plain(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return plain(400, 'INVALID_JSON', 'Request body length does not match Content-Length');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return plain(400, 'INVALID_JSON', 'Request body is empty; send a JSON object');
   }

@@ -117,6 +117,9 @@ export class RefreshTokens {
     context: RequestContext,
   ): Promise<void> {
     const revokedTokens = await this.#repository.revokeFamily(familyId, now);
+    // One alert per compromised family: replaying a token of a family that is already revoked
+    // (by an earlier reuse or a logout) must not let anyone flood the audit log and alerts.
+    if (revokedTokens === 0) return;
     // Never the token or its hash: events reach logs, dashboards and alerts.
     this.#events.publish({
       type: 'refresh_token_reuse',

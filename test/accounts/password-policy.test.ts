@@ -78,7 +78,14 @@ describe('normalizeName', () => {
     expect(normalizeName('😀'.repeat(100))).toHaveLength(200);
   });
 
-  it.each(['', '   ', 'x'.repeat(101)])('refuses %j', (name) => {
-    expect(() => normalizeName(name)).toThrow(ValidationError);
+  it('keeps emoji sequences joined by zero-width joiners', () => {
+    expect(normalizeName('Ada 👩‍💻')).toBe('Ada 👩‍💻');
   });
+
+  it.each(['', '   ', 'x'.repeat(101), 'x\u0000y', 'tab\there', 'evil\u202Egnp.exe'])(
+    'refuses %j',
+    (name) => {
+      expect(() => normalizeName(name)).toThrow(ValidationError);
+    },
+  );
 });

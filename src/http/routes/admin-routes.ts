@@ -50,11 +50,11 @@ const BlockSchema = Type.Object({
   manual: Type.Boolean(),
 });
 const EventsQuery = Type.Object({
-  type: Type.Optional(Type.String({ maxLength: 64 })),
+  type: Type.Optional(Type.String({ pattern: '^[a-z0-9_]{1,64}$' })),
   severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
-  ip: Type.Optional(Type.String({ maxLength: 64 })),
+  ip: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f:./]{1,64}$' })),
   since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 time' })),
-  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$' })),
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
 });
 const BlockBody = Type.Object({
