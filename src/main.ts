@@ -227,6 +227,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         prefix: '/api/admin',
         db: services.database.db,
         tokens: services.tokens,
+        accounts: services.accounts,
         blocks: services.blocks,
       });
     },

@@ -61,6 +61,16 @@ forEachDialect((_dialect, open) => {
     ).toBe(403);
   });
 
+  it('takes admin access away at once when the role is removed, whatever the token says', async () => {
+    expect((await call('GET', '/api/admin/blocks', adminToken)).status).toBe(200);
+    await service.services.accounts.setRole('root@example.com', 'user');
+    try {
+      expect((await call('GET', '/api/admin/blocks', adminToken)).status).toBe(403);
+    } finally {
+      await service.services.accounts.setRole('root@example.com', 'admin');
+    }
+  });
+
   it('blocks an IP by hand, lists it with evidence and expiry, and unblocks it', async () => {
     const created = await call('POST', '/api/admin/blocks', adminToken, {
       ip: '203.0.113.7',

@@ -7,7 +7,7 @@ import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
 import { SEVERITIES } from '../../events/index.ts';
-import type { TokensPort } from '../ports.ts';
+import type { AccountsPort, TokensPort } from '../ports.ts';
 import { ErrorBody } from '../schemas.ts';
 import { bearerTokenOf } from './bearer.ts';
 
@@ -38,6 +38,7 @@ export interface BlocksPort {
 export interface AdminRoutesOptions {
   readonly db: Kysely<Database>;
   readonly tokens: Pick<TokensPort, 'verifyAccess'>;
+  readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly blocks: BlocksPort;
 }
 
@@ -86,6 +87,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const claims = await opts.tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
     if (claims.role !== 'admin') throw new ForbiddenError();
+    // The role in the token may be up to 15 minutes old: a demoted admin loses access now.
+    const user = await opts.accounts.getUser(claims.sub);
+    if (user?.role !== 'admin') throw new ForbiddenError();
     request.adminId = claims.sub;
   });
 
