@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import {
   AccountService,
@@ -9,7 +8,12 @@ import {
 } from './accounts/index.ts';
 import { AuditRecorder } from './audit/index.ts';
 import type { Config } from './config/index.ts';
-import { createDatabase, type DatabaseHandle, migrateToLatest } from './db/index.ts';
+import {
+  createDatabase,
+  type DatabaseHandle,
+  listPendingMigrations,
+  migrateToLatest,
+} from './db/index.ts';
 import {
   createDetectionStore,
   createDetector,
@@ -67,7 +71,7 @@ export async function createServices(
 ): Promise<Services> {
   const clock = overrides.clock ?? Date.now;
   const database = overrides.database ?? createDatabase({ url: config.databaseUrl });
-  if (!overrides.database && config.env !== 'production') await migrateToLatest(database.db);
+  if (!overrides.database) await prepareSchema(config, database);
   const bus = new SecurityEventBus((error, event) =>
     logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
   );
@@ -130,10 +134,17 @@ export async function createServices(
     detectorStatus: detection.status,
     close: async () => {
       stopCleanup();
-      await detection.close();
-      await audit.flush();
-      // A database handed in by the caller is the caller's to close.
-      if (!overrides.database) await database.destroy();
+      // Each step runs even if an earlier one failed: the audit log must still be written.
+      try {
+        await detection.close();
+      } finally {
+        try {
+          await audit.close();
+        } finally {
+          // A database handed in by the caller is the caller's to close.
+          if (!overrides.database) await database.destroy();
+        }
+      }
     },
   };
 }
@@ -207,9 +218,32 @@ async function createDetection(
   };
 }
 
+/** Production refuses to serve on a schema that is behind the code (every login would fail). */
+export class PendingMigrationsError extends Error {
+  constructor(readonly pending: readonly string[]) {
+    super(
+      `${pending.length} database migration(s) pending (${pending.join(', ')}); run \`flux-auth migrate\` first.`,
+    );
+    this.name = 'PendingMigrationsError';
+  }
+}
+
+// Development migrates by itself; production only checks, since migrating is a deploy step.
+async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
+  if (config.env !== 'production') {
+    await migrateToLatest(database.db);
+    return;
+  }
+  const pending = await listPendingMigrations(database.db);
+  if (pending.length > 0) {
+    await database.destroy();
+    throw new PendingMigrationsError(pending);
+  }
+}
+
 function readSigningKey(config: Config): AccessTokenKey {
   if (config.signing.kind === 'hs256') return { alg: 'HS256', secret: config.signing.secret };
-  return { alg: 'EdDSA', privateKeyPem: readFileSync(config.signing.privateKeyFile, 'utf8') };
+  return { alg: config.signing.alg, privateKeyPem: config.signing.privateKeyPem };
 }
 
 /** Builds the HTTP app over the services (does not listen). */

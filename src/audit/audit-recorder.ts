@@ -28,6 +28,7 @@ export class AuditRecorder {
   #buffer: NewSecurityEventRow[] = [];
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
+  #isClosed = false;
 
   constructor(options: AuditRecorderOptions) {
     this.#db = options.db;
@@ -44,6 +45,7 @@ export class AuditRecorder {
 
   /** Queues one event for writing. Never throws. */
   record(event: SecurityEvent): void {
+    if (this.#isClosed) return;
     this.#buffer.push(toRow(event));
     if (this.#buffer.length > this.#maxBuffered) {
       const dropped = this.#buffer.length - this.#maxBuffered;
@@ -51,7 +53,22 @@ export class AuditRecorder {
       this.#onError(new Error('audit buffer full; oldest events dropped'), dropped);
     }
     if (this.#buffer.length >= this.#maxBatch) void this.flush();
-    else this.#timer ??= setTimeout(() => void this.flush(), this.#flushIntervalMs);
+    else this.#schedule(this.#flushIntervalMs);
+  }
+
+  /** Writes what is buffered, then stops: later events and retries are dropped (shutdown). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#isClosed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  // Timers never keep the process alive: shutdown flushes explicitly.
+  #schedule(delayMs: number): void {
+    if (this.#isClosed || this.#timer) return;
+    this.#timer = setTimeout(() => void this.flush(), delayMs);
+    this.#timer.unref();
   }
 
   /** Writes everything buffered so far; resolves when it is on disk (or reported as failed). */
@@ -71,7 +88,7 @@ export class AuditRecorder {
         // Put the batch back for the next flush; the buffer cap bounds memory.
         this.#buffer.unshift(...batch);
         this.#onError(error, 0);
-        this.#timer ??= setTimeout(() => void this.flush(), this.#flushIntervalMs * 4);
+        this.#schedule(this.#flushIntervalMs * 4);
         return;
       }
     }

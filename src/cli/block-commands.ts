@@ -1,12 +1,8 @@
 import type { Config } from '../config/index.ts';
-import {
-  createDetectionStore,
-  createDetector,
-  DEFAULT_POLICY,
-  loadPolicyFile,
-} from '../detection/index.ts';
+import { createDetector, DEFAULT_POLICY, loadPolicyFile } from '../detection/index.ts';
 import { toBlockView } from '../detection-blocks.ts';
 import { SecurityEventBus } from '../events/index.ts';
+import { createRedisClient, RedisCounterStore, waitForRedisReady } from '../store/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
 // Blocks live in the shared Redis store; without it they live inside each server process,
@@ -24,19 +20,17 @@ async function withDetector<T>(
       78,
     );
   }
-  const bus = new SecurityEventBus();
-  const store = createDetectionStore({
-    redisUrl: config.redisUrl,
-    redisCluster: config.redisCluster,
-    bus,
-  });
   const policy = await policyOf(config);
+  // Redis itself, never the resilient store: a CLI process's in-memory fallback would
+  // report success for a block no server sees. Any Redis failure is an error (exit 1).
+  const client = createRedisClient(config.redisUrl, { cluster: config.redisCluster });
   try {
-    // A CLI call must reach Redis itself, never the per-process fallback.
-    await store.ready(3000);
-    return await work(createDetector({ store: store.store, policy: () => policy, bus }));
+    await waitForRedisReady(client, 3000);
+    const store = new RedisCounterStore(client);
+    return await work(createDetector({ store, policy: () => policy, bus: new SecurityEventBus() }));
   } finally {
-    await store.close();
+    // QUIT lets replies still in flight (the un-awaited block index update) arrive first.
+    await client.quit().catch(() => client.disconnect());
   }
 }
 

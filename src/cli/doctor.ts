@@ -42,7 +42,7 @@ export async function runDoctor(
 }
 
 function describeSigning(config: Config): string {
-  return config.signing.kind === 'eddsa' ? 'EdDSA key file' : 'HS256 secret';
+  return config.signing.kind === 'asymmetric' ? `${config.signing.alg} key file` : 'HS256 secret';
 }
 
 async function checkPolicy(config: Config): Promise<DoctorCheck> {

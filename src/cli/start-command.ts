@@ -6,7 +6,7 @@ export async function runStart(): Promise<void> {
   const { config, warnings } = loadConfigOrExit();
   // Loaded after validation so a bad config is refused before the heavy imports.
   const { createLogger } = await import('../monitoring/logger.ts');
-  const { startService } = await import('../main.ts');
+  const { PendingMigrationsError, startService } = await import('../main.ts');
   const { PolicyFileError } = await import('../detection/index.ts');
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn(warning);
@@ -20,6 +20,7 @@ export async function runStart(): Promise<void> {
       }
       process.exit(EXIT_CONFIG);
     }
+    if (error instanceof PendingMigrationsError) failAndExit('database', error, EXIT_CONFIG);
     failAndExit('could not start', error);
   }
   logger.info({ address: running.address, env: config.env }, 'flux-auth listening');

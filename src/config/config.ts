@@ -5,7 +5,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How the signing key for access tokens is obtained. */
 export type SigningConfig =
   | { readonly kind: 'hs256'; readonly secret: string; readonly generated: boolean }
-  | { readonly kind: 'eddsa'; readonly privateKeyFile: string };
+  | {
+      readonly kind: 'asymmetric';
+      readonly alg: 'EdDSA' | 'ES256';
+      readonly privateKeyFile: string;
+      /** PKCS#8 PEM, read and checked at startup. */
+      readonly privateKeyPem: string;
+    };
 
 /** Which addresses may set `X-Forwarded-For`: none, a hop count, or CIDRs. */
 export type TrustProxy = false | number | readonly string[];

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Config, LOG_LEVELS, type LogLevel, type TrustProxy } from './config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
+import { readSigningKeyFile } from './signing-key-file.ts';
 
 /** Environment as a plain map; only `config/` obtains it from `process.env`. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -136,7 +137,12 @@ interface SigningContext {
 
 function readSigning(env: Env, ctx: SigningContext): Config['signing'] | null {
   const keyFile = env.JWT_PRIVATE_KEY_FILE?.trim();
-  if (keyFile) return { kind: 'eddsa', privateKeyFile: resolve(ctx.options.cwd, keyFile) };
+  if (keyFile) {
+    const key = readSigningKeyFile(resolve(ctx.options.cwd, keyFile));
+    if (key.ok) return key.signing;
+    ctx.problems.push(`JWT_PRIVATE_KEY_FILE: ${key.problem}`);
+    return null;
+  }
   const secret = env.JWT_SECRET;
   if (secret !== undefined && secret !== '') {
     if ([...secret].length >= MIN_SECRET_LENGTH) return { kind: 'hs256', secret, generated: false };

@@ -59,6 +59,20 @@ describe('flux-auth CLI', () => {
       );
   });
 
+  it('refuses to serve production on an unmigrated database with exit 78', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-prod-'));
+    const result = await run(['start'], {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'z'.repeat(40),
+      DATABASE_URL: `sqlite:${join(dir, 'prod.db')}`,
+      PORT: '0',
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim()).toMatch(
+      /^flux-auth: database: 1 database migration\(s\) pending \(0001_initial\); run `flux-auth migrate` first\.$/,
+    );
+  });
+
   it('doctor names an unreachable database and exits non-zero', async () => {
     const result = await run(['doctor'], {
       NODE_ENV: 'production',

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -81,9 +82,36 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...production, JWT_SECRET: '' })).toEqual([
       expect.stringMatching(/^JWT_SECRET: not set/),
     ]);
-    expect(
-      problemsOf({ ...production, JWT_SECRET: '', JWT_PRIVATE_KEY_FILE: './key.pem' }),
-    ).toEqual([]);
+  });
+
+  it('reads the signing key file at startup and picks the algorithm from the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-keys-'));
+    const write = (name: string, type: 'ed25519' | 'ec' | 'rsa') => {
+      const options =
+        type === 'ec'
+          ? { namedCurve: 'prime256v1' }
+          : type === 'rsa'
+            ? { modulusLength: 2048 }
+            : {};
+      const { privateKey } = generateKeyPairSync(type as 'ed25519', options as object);
+      writeFileSync(join(dir, name), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      return join(dir, name);
+    };
+    const noSecret = { ...production, JWT_SECRET: '' };
+    const ed = load({ ...noSecret, JWT_PRIVATE_KEY_FILE: write('ed.pem', 'ed25519') });
+    expect(ed.ok && ed.config.signing).toMatchObject({ kind: 'asymmetric', alg: 'EdDSA' });
+    const ec = load({ ...noSecret, JWT_PRIVATE_KEY_FILE: write('ec.pem', 'ec') });
+    expect(ec.ok && ec.config.signing).toMatchObject({ kind: 'asymmetric', alg: 'ES256' });
+    expect(problemsOf({ ...noSecret, JWT_PRIVATE_KEY_FILE: write('rsa.pem', 'rsa') })).toEqual([
+      expect.stringMatching(/^JWT_PRIVATE_KEY_FILE: .*holds a rsa key; use Ed25519/),
+    ]);
+    expect(problemsOf({ ...noSecret, JWT_PRIVATE_KEY_FILE: join(dir, 'missing.pem') })).toEqual([
+      expect.stringMatching(/^JWT_PRIVATE_KEY_FILE: cannot read .*missing\.pem \(ENOENT\)/),
+    ]);
+    writeFileSync(join(dir, 'junk.pem'), 'not a key');
+    expect(problemsOf({ ...noSecret, JWT_PRIVATE_KEY_FILE: join(dir, 'junk.pem') })).toEqual([
+      expect.stringMatching(/^JWT_PRIVATE_KEY_FILE: .*is not a PEM private key/),
+    ]);
   });
 
   it('counts the secret in characters, not bytes', () => {
