@@ -186,6 +186,7 @@ async function createDetection(
     timeoutMs: config.redisTimeoutMs,
     keyPrefix: overrides.redisKeyPrefix,
     probeIntervalMs: overrides.redisProbeIntervalMs,
+    onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
     bus,
     clock: overrides.clock,
   });

@@ -20,6 +20,8 @@ export interface DetectionStoreOptions {
   readonly timeoutMs?: number;
   readonly probeIntervalMs?: number;
   readonly memory?: MemoryCounterStoreOptions;
+  /** Redis connection errors, each distinct one once per outage (e.g. to log them). */
+  readonly onRedisError?: (error: Error) => void;
 }
 
 /** A store for the detector plus its health and shutdown. */
@@ -43,7 +45,10 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     const store = new MemoryCounterStore(options.memory);
     return { store, status: () => 'ok', ready: async () => {}, close: async () => {} };
   }
-  const client = createRedisClient(options.redisUrl, { cluster: options.redisCluster === true });
+  const client = createRedisClient(options.redisUrl, {
+    cluster: options.redisCluster === true,
+    onError: options.onRedisError,
+  });
   const resilient = new ResilientCounterStore({
     primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
     fallback: new MemoryCounterStore(options.memory),
@@ -54,7 +59,8 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   });
   return {
     store: resilient,
-    status: () => resilient.status(),
+    // Not connected (never yet, or reconnecting) is degraded even before any call fails over.
+    status: () => (client.status === 'ready' ? resilient.status() : 'degraded'),
     ready: (timeoutMs) => waitForRedisReady(client, timeoutMs),
     close: async () => {
       resilient.close();

@@ -95,7 +95,30 @@ export class ResilientCounterStore implements CounterStore {
 
   /** See `CounterStore.precheckIp`. */
   precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
-    return this.#run((s) => s.precheckIp(input));
+    return this.#run(
+      (s) => s.precheckIp(input),
+      (late) => this.#releaseLate(input, late),
+    );
+  }
+
+  /**
+   * A precheck answered from the fallback after the hard limit may still reserve a failure
+   * slot on the primary later. Nobody records that login's outcome there, so after the
+   * pending TTL the orphan would count as a failure: hand the slot back, in the background.
+   */
+  #releaseLate(input: IpPrecheckInput, late: IpPrecheckResult): void {
+    if (late.reservation === null || input.account === null) return;
+    this.#primary
+      .recordIp({
+        ipKey: input.ipKey,
+        now: input.now,
+        account: input.account,
+        reservation: late.reservation,
+        outcome: 'release',
+        bruteForce: input.bruteForce,
+        isExempt: input.isExempt,
+      })
+      .catch(() => {});
   }
 
   /** See `CounterStore.recordIp`. */
@@ -141,7 +164,14 @@ export class ResilientCounterStore implements CounterStore {
   /** Resolves whether or not the primary answers (the fallback always does). */
   async ping(): Promise<void> {}
 
-  async #run<T>(operation: (store: CounterStore) => Promise<T>): Promise<T> {
+  /**
+   * `onAbandoned` receives a primary answer that arrived after the call was already served
+   * by the fallback (hard timeout), to undo its side effects.
+   */
+  async #run<T>(
+    operation: (store: CounterStore) => Promise<T>,
+    onAbandoned?: (late: T) => void,
+  ): Promise<T> {
     if (this.#status === 'degraded') return operation(this.#fallback);
     const call = operation(this.#primary);
     // A late answer or error from the primary must not surface as an unhandled rejection.
@@ -158,6 +188,7 @@ export class ResilientCounterStore implements CounterStore {
         this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
       }
       if (await settlesWithin(call, this.#hardTimeoutMs - this.#timeoutMs)) return await call;
+      if (onAbandoned !== undefined) call.then(onAbandoned, () => {});
       this.#degrade(new Error(`store call over ${this.#hardTimeoutMs} ms`));
     } catch (error) {
       this.#degrade(error);

@@ -26,7 +26,11 @@ export {
   type MemoryCounterStoreOptions,
 } from './memory-counter-store.ts';
 export {
+  authOptionsFromUrl,
+  type ClusterUrlOptions,
+  clusterOptionsFromUrl,
   createRedisClient,
+  type RedisAuthOptions,
   type RedisClient,
   type RedisClientOptions,
   waitForRedisReady,

@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis } from 'ioredis';
 
 /** A standalone or cluster ioredis client. */
 export type RedisClient = Redis | Cluster;
@@ -8,13 +8,35 @@ export interface RedisClientOptions {
   /** Treat the URL (comma-separated list allowed) as Redis Cluster seed nodes. */
   readonly cluster?: boolean;
   readonly connectTimeoutMs?: number;
-  /** Called for connection errors (default: ignored; the resilient store reports outages). */
+  /**
+   * Called for connection errors (default: ignored; the resilient store reports outages).
+   * Each distinct error is reported once per outage, not on every reconnect attempt.
+   */
   readonly onError?: (error: Error) => void;
 }
+
+/** Credentials and TLS of a Redis URL, as ioredis connection options. */
+export interface RedisAuthOptions {
+  readonly username?: string;
+  readonly password?: string;
+  /** Present (`{}`) for `rediss://`. */
+  readonly tls?: Record<string, never>;
+}
+
+/** What `new Cluster(seeds, { redisOptions })` needs from a Redis Cluster URL. */
+export interface ClusterUrlOptions {
+  readonly seeds: { host: string; port: number }[];
+  /** Credentials and TLS applied to every node (seed and discovered). */
+  readonly redisOptions: RedisAuthOptions;
+}
+
+// The last connection error of each client, named when `waitForRedisReady` gives up.
+const lastErrors = new WeakMap<RedisClient, Error>();
 
 /**
  * Builds an ioredis client that fails fast: no offline queue, no per-request retries,
  * auto-pipelining on, reconnecting in the background forever. Never throws on 'error'.
+ * Honours `user:password@` and `rediss://` in the URL, for one node and for a cluster.
  */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): RedisClient {
   const common = {
@@ -24,30 +46,56 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     connectTimeout: options.connectTimeoutMs ?? 1000,
     retryStrategy: (times: number) => Math.min(100 * times, 1000),
   };
-  const client: RedisClient =
-    options.cluster === true
-      ? new Cluster(parseSeeds(url), {
-          enableOfflineQueue: false,
-          enableAutoPipelining: true,
-          clusterRetryStrategy: common.retryStrategy,
-          redisOptions: {
-            maxRetriesPerRequest: 0,
-            connectTimeout: common.connectTimeout,
-          },
-        })
-      : new Redis(url, common);
+  let client: RedisClient;
+  if (options.cluster === true) {
+    const { seeds, redisOptions } = clusterOptionsFromUrl(url);
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: common.retryStrategy,
+      redisOptions: {
+        ...redisOptions,
+        maxRetriesPerRequest: 0,
+        connectTimeout: common.connectTimeout,
+      },
+    };
+    client = new Cluster(seeds, clusterOptions);
+  } else {
+    // ioredis reads user, password and db from the URL; `tls` is made explicit so a
+    // `REDISS://` spelling (which ioredis matches case-sensitively) still gets TLS.
+    client = new Redis(url, { ...common, ...authOptionsFromUrl(url) });
+  }
+  const reported = new Set<string>();
+  const report = (error: Error): void => {
+    lastErrors.set(client, error);
+    // A dead Redis errors on every reconnect attempt: report each distinct error once.
+    if (reported.has(error.message) || reported.size >= 16) return;
+    reported.add(error.message);
+    options.onError?.(error);
+  };
+  client.on('ready', () => {
+    reported.clear();
+    lastErrors.delete(client);
+  });
   // An 'error' event without a listener would crash the process.
-  client.on('error', (error: Error) => options.onError?.(error));
+  client.on('error', report);
+  // A cluster reports per-node failures (refused, WRONGPASS, TLS) only as 'node error'.
+  if (client instanceof Cluster) client.on('node error', report);
   return client;
 }
 
-/** Resolves once the client is ready, rejects after `timeoutMs`. */
+/**
+ * Resolves once the client is ready, rejects after `timeoutMs` with the last connection
+ * error (e.g. WRONGPASS, ECONNREFUSED) in the message.
+ */
 export function waitForRedisReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('ready', onReady);
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      const last = lastErrors.get(client);
+      const cause = last === undefined ? '' : `: ${last.message}`;
+      reject(new Error(`Redis not ready after ${timeoutMs} ms${cause}`));
     }, timeoutMs);
     const onReady = (): void => {
       clearTimeout(timer);
@@ -57,9 +105,30 @@ export function waitForRedisReady(client: RedisClient, timeoutMs: number): Promi
   });
 }
 
-function parseSeeds(url: string): { host: string; port: number }[] {
-  return url.split(',').map((part) => {
-    const parsed = new URL(part.includes('://') ? part.trim() : `redis://${part.trim()}`);
-    return { host: parsed.hostname, port: Number(parsed.port || '6379') };
+/** Credentials (percent-decoded) and TLS of one Redis URL. Pure. */
+export function authOptionsFromUrl(url: string): RedisAuthOptions {
+  const trimmed = url.trim();
+  const parsed = new URL(trimmed.includes('://') ? trimmed : `redis://${trimmed}`);
+  const options: { username?: string; password?: string; tls?: Record<string, never> } = {};
+  if (parsed.username !== '') options.username = decodeURIComponent(parsed.username);
+  if (parsed.password !== '') options.password = decodeURIComponent(parsed.password);
+  if (parsed.protocol.toLowerCase() === 'rediss:') options.tls = {};
+  return options;
+}
+
+/**
+ * Seeds, credentials and TLS of a Redis Cluster URL (`rediss://user:pw@a:6379,b:6380`).
+ * Seeds without their own scheme or credentials take those of the first seed. Pure.
+ */
+export function clusterOptionsFromUrl(url: string): ClusterUrlOptions {
+  const parts = url
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  if (parts.length === 0) throw new Error('Redis Cluster URL has no seed nodes');
+  const seeds = parts.map((part) => {
+    const parsed = new URL(part.includes('://') ? part : `redis://${part}`);
+    return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port || '6379') };
   });
+  return { seeds, redisOptions: authOptionsFromUrl(parts[0] as string) };
 }

@@ -272,7 +272,7 @@ export class RedisCounterStore implements CounterStore {
     ]);
     const fields = asArray(reply);
     const started = num(fields[2]);
-    if (started > 0) await this.#publishThrottle(input.account, started, input.now);
+    if (started > 0) this.#publishThrottle(input.account, started, input.now);
     const prevIpKey = String(fields[4] ?? '');
     return {
       failures: num(fields[0]),
@@ -434,14 +434,18 @@ export class RedisCounterStore implements CounterStore {
     return this.#refreshing;
   }
 
-  /** Adds a started throttle to the directory every instance reads (another slot). */
-  async #publishThrottle(account: string, until: number, now: number): Promise<void> {
+  /**
+   * Adds a started throttle to the directory every instance reads (another slot). This
+   * instance sees it at once (local copy, synchronously); the Redis write is fire-and-forget:
+   * the failure is already counted, so a failed write must not reject `recordAccount` (the
+   * resilient store would count it again in memory). Other instances still see the throttle
+   * on their full read of the account; only their `onlyIfThrottled` shortcut misses it.
+   */
+  #publishThrottle(account: string, until: number, now: number): void {
     this.#throttles.until.set(account, until);
     const key = this.#throttleKey();
-    await Promise.all([
-      this.#client.zadd(key, 'GT', until, account),
-      this.#client.zremrangebyscore(key, '-inf', now),
-    ]);
+    this.#client.zadd(key, 'GT', until, account).catch(() => {});
+    this.#client.zremrangebyscore(key, '-inf', now).catch(() => {});
   }
 
   #accountKeys(account: string): string[] {

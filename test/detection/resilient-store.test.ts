@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ResilientCounterStore } from '../../src/detection/index.ts';
 import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
-import { type CounterStore, MemoryCounterStore } from '../../src/store/index.ts';
+import {
+  type CounterStore,
+  type IpRecordInput,
+  MemoryCounterStore,
+} from '../../src/store/index.ts';
+import { BOT, BRUTE_FORCE } from '../store/counter-store.contract.ts';
 
 // A primary store whose getBlock answers after `delayMs` (or never), counting calls.
 function slowPrimary(delayMs: number | null): CounterStore & { calls: number } {
@@ -55,6 +60,64 @@ describe('ResilientCounterStore', () => {
     expect(await store.getBlock('1.2.3.4', 0)).toBeNull();
     expect(performance.now() - started).toBeLessThan(2000);
     expect(store.status()).toBe('degraded');
+    store.close();
+  });
+
+  it('releases a reservation the primary made after the hard limit (no orphaned slot)', async () => {
+    const inner = new MemoryCounterStore();
+    const primary = Object.create(inner) as CounterStore;
+    const released: IpRecordInput[] = [];
+    // Answers (and reserves a slot) 300 ms late: after the 200 ms hard limit.
+    primary.precheckIp = (input) =>
+      new Promise((resolve) => setTimeout(() => resolve(inner.precheckIp(input)), 300));
+    primary.recordIp = (input) => {
+      released.push(input);
+      return inner.recordIp(input);
+    };
+    const { store } = setup(primary);
+    const input = {
+      ipKey: '198.51.100.7',
+      now: 1_700_000_000_000,
+      account: 'acct-hash',
+      bruteForce: BRUTE_FORCE,
+      botActivity: BOT,
+      isExempt: false,
+    };
+    const answer = await store.precheckIp(input);
+    expect(store.status()).toBe('degraded');
+    expect(answer.reservation).not.toBeNull(); // served by the fallback
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(released).toEqual([
+      expect.objectContaining({ ipKey: input.ipKey, account: 'acct-hash', outcome: 'release' }),
+    ]);
+    expect(released[0]?.reservation).toEqual(expect.any(String));
+    // Past the pending TTL the primary counts no failure for this IP.
+    const later = await inner.precheckIp({ ...input, now: input.now + 60_000, account: null });
+    expect(later).toMatchObject({ failures: 0, pending: 0 });
+    store.close();
+  });
+
+  it('releases nothing when a late precheck reserved no slot (no account)', async () => {
+    const inner = new MemoryCounterStore();
+    const primary = Object.create(inner) as CounterStore;
+    let recordCalls = 0;
+    primary.precheckIp = (input) =>
+      new Promise((resolve) => setTimeout(() => resolve(inner.precheckIp(input)), 300));
+    primary.recordIp = (input) => {
+      recordCalls += 1;
+      return inner.recordIp(input);
+    };
+    const { store } = setup(primary);
+    await store.precheckIp({
+      ipKey: '198.51.100.8',
+      now: 1_700_000_000_000,
+      account: null,
+      bruteForce: BRUTE_FORCE,
+      botActivity: BOT,
+      isExempt: false,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(recordCalls).toBe(0);
     store.close();
   });
 });

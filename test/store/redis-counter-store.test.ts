@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from '../../src/store/index.ts';
 import { BOT, BRUTE_FORCE, describeCounterStoreContract } from './counter-store.contract.ts';
@@ -69,6 +70,50 @@ if (client === null) {
       expect(() => new RedisCounterStore(client, { maxEntriesPerKey: 0 })).toThrow(RangeError);
     });
   });
+  describe('RedisCounterStore throttle directory', () => {
+    const now = 1_700_000_000_000;
+    const guard = { failureLimit: 20, distinctIpLimit: 5, windowMs: 900_000, throttleMs: 900_000 };
+
+    it('a failed directory write neither rejects recordAccount nor hides the throttle here', async () => {
+      // The same Redis, except that every ZADD (the throttle directory write) fails.
+      const failingZadd = new Proxy(client, {
+        get(target, property) {
+          if (property === 'zadd') return () => Promise.reject(new Error('zadd failed'));
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const store = new RedisCounterStore(failingZadd, { keyPrefix: prefix });
+      const account = `acct-${randomUUID()}`;
+      const failure = (i: number) => ({
+        account,
+        ipKey: `10.0.0.${i % 5}`,
+        ip: `10.0.0.${i % 5}`,
+        now: now + i,
+        outcome: 'failure' as const,
+        deviceId: null,
+        guard,
+        knownIpTtlMs: 86_400_000,
+        knownIpMax: 10,
+        devicesWindowMs: 86_400_000,
+      });
+      for (let i = 0; i < 19; i += 1) await store.recordAccount(failure(i));
+      // Rejecting here made the resilient store count this failure again in memory.
+      const last = await store.recordAccount(failure(19));
+      expect(last).toMatchObject({ failures: 20, throttleStartedUntil: now + 19 + 900_000 });
+      expect(await client.zscore(`${prefix}throttled`, account)).toBeNull();
+      const stranger = await store.precheckAccount({
+        account,
+        ipKey: '10.0.9.9',
+        now: now + 40,
+        guard,
+        knownIpTtlMs: 86_400_000,
+        onlyIfThrottled: true,
+      });
+      expect(stranger.throttledUntil).toBe(now + 19 + 900_000);
+    });
+  });
+
   afterAll(async () => {
     await deleteKeys(client, prefix);
     client.disconnect();
