@@ -105,7 +105,7 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(input)) {
-      if (!(key in base)) problems.push(`${join(path, key)}: unknown key`);
+      if (!Object.hasOwn(base, key)) problems.push(`${join(path, key)}: unknown key`);
     }
     for (const [key, value] of Object.entries(base)) {
       out[key] = mergeValue(value, input[key], join(path, key), problems);
@@ -115,6 +115,11 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
   if (typeof base === 'number') {
     if (typeof input !== 'number' || !Number.isSafeInteger(input) || input <= 0) {
       problems.push(`${where}: must be a positive integer, got ${JSON.stringify(input)}`);
+    } else if (LIMIT_KEYS.has(lastKey(path)) && input > MAX_RULE_LIMIT) {
+      // Windows keep at most this many entries per key: a higher limit could never trigger.
+      problems.push(
+        `${where}: must be at most ${MAX_RULE_LIMIT} (use mode "monitor" to disable), got ${input}`,
+      );
     }
     return input;
   }
@@ -122,6 +127,14 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
     problems.push(`${where}: must be "enforce" or "monitor", got ${JSON.stringify(input)}`);
   }
   return input;
+}
+
+/** Largest count limit a rule may have: each window keeps at most this many entries. */
+export const MAX_RULE_LIMIT = 1000;
+const LIMIT_KEYS = new Set(['limit', 'failureLimit', 'distinctIpLimit']);
+
+function lastKey(path: string): string {
+  return path.slice(path.lastIndexOf('.') + 1);
 }
 
 function mergeCidrs(input: unknown, where: string, problems: string[]): unknown {

@@ -110,3 +110,21 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('parsePolicy limits and keys', () => {
+  it('refuses a limit the windows could never reach, and inherited keys', () => {
+    const result = parsePolicy({
+      rules: { brute_force: { limit: 5000 }, constructor: {} },
+      toString: 1,
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        'rules.brute_force.limit: must be at most 1000 (use mode "monitor" to disable), got 5000',
+        'rules.constructor: unknown key',
+        'toString: unknown key',
+      ]),
+    );
+  });
+});

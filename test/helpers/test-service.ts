@@ -32,12 +32,12 @@ export interface TestServiceOptions extends Omit<ServiceOverrides, 'database'> {
   readonly logStream?: { write(line: string): void };
 }
 
-/** The default policy with brute-force and bot limits raised far out of a test's way. */
+/** The default policy with brute-force and bot rules only watching, out of a test's way. */
 export function generousPolicy(): DetectionPolicy {
   const parsed = parsePolicy({
     rules: {
-      brute_force: { limit: 10_000 },
-      bot_activity: { limit: 10_000 },
+      brute_force: { mode: 'monitor' },
+      bot_activity: { mode: 'monitor' },
     },
   });
   if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
