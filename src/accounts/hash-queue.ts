@@ -45,20 +45,40 @@ export class HashQueue {
   }
 
   /** Runs `task` when a slot is free. Rejects with ServiceBusyError when the queue is full. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#inFlight < this.#maxInFlight) {
       this.#inFlight++;
-    } else if (this.#waiting.length >= this.#maxQueued) {
-      throw new ServiceBusyError(this.#retryAfterSeconds);
-    } else {
-      // The finishing task hands its slot over directly, so #inFlight stays counted.
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      return this.#start(task);
     }
+    if (this.#waiting.length >= this.#maxQueued) {
+      return Promise.reject(new ServiceBusyError(this.#retryAfterSeconds));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.push(() => this.#start(task).then(resolve, reject));
+    });
+  }
+
+  // The slot is released in the task's own settle callback, which starts the next queued
+  // task synchronously: no extra turn of the microtask queue between two hashes, so the
+  // thread that just finished gets new work at once. #inFlight stays counted on hand-over.
+  #start<T>(task: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
     try {
-      return await task();
-    } finally {
+      running = task();
+    } catch (error) {
       this.#release();
+      return Promise.reject(error);
     }
+    return running.then(
+      (value) => {
+        this.#release();
+        return value;
+      },
+      (error: unknown) => {
+        this.#release();
+        throw error;
+      },
+    );
   }
 
   #release(): void {

@@ -55,11 +55,17 @@ export class PasswordHasher {
   readonly #params: Argon2Params;
   readonly #queue: HashQueue;
   readonly #dummyHash: string;
+  /** Matches a well-formed PHC string made with exactly the current parameters. */
+  readonly #current: RegExp;
 
   /** Computes the dummy hash synchronously (one hash, ~15 ms at default cost): do it at boot. */
   constructor(options: PasswordHasherOptions = {}) {
     this.#params = { ...DEFAULT_ARGON2_PARAMS, ...options.params };
     this.#queue = options.queue ?? new HashQueue();
+    const { memoryCostKiB, timeCost, parallelism } = this.#params;
+    this.#current = new RegExp(
+      `^\\$argon2id\\$v=19\\$m=${memoryCostKiB},t=${timeCost},p=${parallelism}\\$[A-Za-z0-9+/]{11,64}\\$[A-Za-z0-9+/]{22,}$`,
+    );
     // Made once, up front, with the live parameters: a lazily computed dummy would make the
     // first unknown-email login cost two hashes, and fixed parameters could drift from ours.
     this.#dummyHash = argon2HashSync(randomBytes(24).toString('base64url'), this.#argon2Options());
@@ -99,6 +105,9 @@ export class PasswordHasher {
   /** True unless `storedHash` is argon2id v19 with at least the current cost parameters. */
   needsRehash(storedHash: string): boolean {
     if (!storedHash.startsWith('$argon2')) return true;
+    // Fast path for every hash this service made with today's parameters: no PHC parsing
+    // (a native call per login). Anything else, stronger or odd, goes through parseOptions.
+    if (this.#current.test(storedHash)) return false;
     try {
       const parsed = parseOptions(storedHash);
       return (

@@ -41,7 +41,9 @@ function openSqlite(path: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return {
     db,
     dialect: 'sqlite',
@@ -50,6 +52,44 @@ function openSqlite(path: string): DatabaseHandle {
     },
     destroy: () => db.destroy(),
   };
+}
+
+/** Prepared statements kept per SQL text; the service issues a few dozen distinct ones. */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver calls `prepare` for every query; better-sqlite3 compiles the SQL each
+ * time. This hands Kysely a view of the database whose `prepare` reuses the statement compiled
+ * for the same SQL text (least recently used beyond `size` are dropped). Reuse is safe: Kysely
+ * runs one query at a time on its single connection, and SQLite re-prepares a statement by
+ * itself after a schema change.
+ */
+export function withStatementCache(
+  sqlite: SQLite.Database,
+  size: number = STATEMENT_CACHE_SIZE,
+): Pick<SQLite.Database, 'prepare' | 'close'> {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(source: string) {
+      let statement = cache.get(source);
+      if (statement === undefined) {
+        statement = sqlite.prepare(source);
+        if (cache.size >= size) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+      } else {
+        // Re-inserted to mark it most recently used.
+        cache.delete(source);
+      }
+      cache.set(source, statement);
+      return statement;
+    },
+    close() {
+      cache.clear();
+      return sqlite.close();
+    },
+  } as Pick<SQLite.Database, 'prepare' | 'close'>;
 }
 
 function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {

@@ -168,7 +168,14 @@ async function importKeys(key: AccessTokenKey): Promise<KeyMaterial> {
     if (key.secret.length < HS256_MIN_SECRET_LENGTH) {
       throw new Error(`HS256 secret must be at least ${HS256_MIN_SECRET_LENGTH} characters`);
     }
-    const secret = new TextEncoder().encode(key.secret);
+    // Imported once: handing jose raw bytes makes it import the key again on every call.
+    const secret = await crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(key.secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     return { signKey: secret, verifyKey: secret, kid: undefined, publicJwk: null };
   }
   const privateKey = await importPKCS8(key.privateKeyPem, key.alg, { extractable: true });

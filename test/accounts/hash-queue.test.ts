@@ -54,4 +54,62 @@ describe('HashQueue', () => {
     expect(order).toEqual([1, 2, 3]);
     expect(queue.inFlight).toBe(0);
   });
+
+  it('starts the next queued task in the same microtask the running one settles in', async () => {
+    const queue = new HashQueue({ maxInFlight: 1, maxQueued: 10 });
+    const gate = deferred();
+    let secondStarted = false;
+    const first = queue.run(() => gate.promise);
+    const second = queue.run(async () => {
+      secondStarted = true;
+    });
+    expect(queue.queued).toBe(1);
+    // Registered after the queue's own reaction to the first task, so it runs right after it.
+    let startedWhenFirstSettled: boolean | null = null;
+    void gate.promise.then(() => {
+      startedWhenFirstSettled = secondStarted;
+    });
+    gate.resolve();
+    await Promise.all([first, second]);
+    expect(startedWhenFirstSettled).toBe(true);
+    expect(queue.inFlight).toBe(0);
+  });
+
+  it('frees the slot when a task throws synchronously, and returns rejections not throws', async () => {
+    const queue = new HashQueue({ maxInFlight: 1, maxQueued: 0 });
+    const bad = queue.run((): Promise<never> => {
+      throw new Error('sync boom');
+    });
+    await expect(bad).rejects.toThrow('sync boom');
+    expect(queue.inFlight).toBe(0);
+    const gate = deferred();
+    const running = queue.run(() => gate.promise);
+    const refused = queue.run(async () => {});
+    expect(refused).toBeInstanceOf(Promise);
+    await expect(refused).rejects.toBeInstanceOf(ServiceBusyError);
+    gate.resolve();
+    await running;
+    expect(queue.inFlight).toBe(0);
+  });
+
+  it('hands a slot over without exceeding maxInFlight under a long queue', async () => {
+    const queue = new HashQueue({ maxInFlight: 2, maxQueued: 100 });
+    let running = 0;
+    let peak = 0;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        queue.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setImmediate(r));
+          running--;
+          return i;
+        }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(peak).toBe(2);
+    expect(queue.inFlight).toBe(0);
+    expect(queue.queued).toBe(0);
+  });
 });

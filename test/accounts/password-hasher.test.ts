@@ -42,6 +42,31 @@ describe('PasswordHasher', () => {
     });
   });
 
+  it('needsRehash: current parameters or stronger are fine; anything else is flagged', async () => {
+    const current = await hasher.hash('current params password');
+    expect(hasher.needsRehash(current)).toBe(false);
+    const salt = 'c2FsdHNhbHRzYWx0c2FsdA';
+    const digest = 'A'.repeat(43);
+    // Stronger than today's parameters: no rehash (parsed, not matched by the fast path).
+    expect(hasher.needsRehash(`$argon2id$v=19$m=65536,t=3,p=1$${salt}$${digest}`)).toBe(false);
+    // Same cost, other variant or version, or weaker: rehash.
+    expect(hasher.needsRehash(`$argon2i$v=19$m=19456,t=2,p=1$${salt}$${digest}`)).toBe(true);
+    expect(hasher.needsRehash(`$argon2d$v=19$m=19456,t=2,p=1$${salt}$${digest}`)).toBe(true);
+    expect(hasher.needsRehash(`$argon2id$v=16$m=19456,t=2,p=1$${salt}$${digest}`)).toBe(true);
+    expect(hasher.needsRehash(`$argon2id$v=19$m=19455,t=2,p=1$${salt}$${digest}`)).toBe(true);
+    expect(hasher.needsRehash(`$argon2id$v=19$m=19456,t=1,p=1$${salt}$${digest}`)).toBe(true);
+    // Look-alikes of the current prefix are parsed, not waved through.
+    expect(hasher.needsRehash(`$argon2id$v=19$m=194560,t=2,p=1$${salt}$${digest}`)).toBe(false);
+    expect(hasher.needsRehash('$argon2id$v=19$m=19456,t=2,p=1$')).toBe(true);
+    expect(hasher.needsRehash('$argon2id$v=19$m=19456,t=2,p=1$garbage')).toBe(true);
+    expect(hasher.needsRehash('$2b$10$abcdefghijklmnopqrstuv')).toBe(true);
+    // Other parameters configured: the fast path follows them.
+    const custom = new PasswordHasher({ params: { memoryCostKiB: 1024, timeCost: 1 } });
+    expect(custom.needsRehash(await custom.hash('custom params password'))).toBe(false);
+    expect(custom.needsRehash(current)).toBe(false);
+    expect(hasher.needsRehash(await custom.hash('custom params password'))).toBe(true);
+  });
+
   it('treats an unknown hash format as a miss, after paying a dummy verify', async () => {
     await expect(hasher.verify('plaintext-oops', 'plaintext-oops')).resolves.toEqual({
       ok: false,

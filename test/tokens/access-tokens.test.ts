@@ -126,6 +126,56 @@ describe('AccessTokens (HS256)', () => {
     await expectRefused(tokens, 'a.b.c');
   });
 
+  it('signs exactly the standard token jose SignJWT produces, verifiable by any JOSE library', async () => {
+    const tokens = await hs256();
+    const { token } = await tokens.sign({ sub: 'user-7', role: 'user' });
+    const [header, payload] = token.split('.');
+    expect(JSON.parse(new TextDecoder().decode(base64url.decode(header ?? '')))).toEqual({
+      alg: 'HS256',
+      typ: 'at+jwt',
+    });
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? '')));
+    expect(Object.keys(claims)).toEqual([
+      'role',
+      'typ',
+      'sub',
+      'iss',
+      'aud',
+      'iat',
+      'nbf',
+      'exp',
+      'jti',
+    ]);
+    const now = T0 / 1000;
+    const expected = await new SignJWT({ role: 'user', typ: 'access' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setSubject('user-7')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + 900)
+      .setJti(claims.jti)
+      .sign(new TextEncoder().encode(SECRET));
+    expect(token).toBe(expected);
+    // Independent check with jose, algorithm pinned.
+    const verified = await jwtVerify(token, new TextEncoder().encode(SECRET), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      currentDate: new Date(T0),
+    });
+    expect(verified.payload.sub).toBe('user-7');
+  });
+
+  it('gives every HS256 token its own jti', async () => {
+    const tokens = await hs256();
+    const a = await tokens.verify((await tokens.sign({ sub: 'u', role: 'user' })).token);
+    const b = await tokens.verify((await tokens.sign({ sub: 'u', role: 'user' })).token);
+    expect(a.jti).not.toBe(b.jti);
+  });
+
   it('refuses secrets shorter than 32 characters', async () => {
     await expect(hs256(() => T0, 'short')).rejects.toThrow(/at least 32/);
   });
