@@ -7,11 +7,19 @@ export const EMAIL_MAX_LENGTH = 254;
 const EMAIL_SHAPE = /^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u;
 
 /**
- * Canonical form of an email: trim, Unicode NFKC, lower case, so every spelling of one
- * address is one account. Throws ValidationError('email') when too long or not `local@domain`.
+ * Canonical spelling of an email without validating it: trim, Unicode NFKC, lower case.
+ * Every spelling of one address maps to one account and one detection counter.
+ */
+export function canonicalEmail(input: string): string {
+  return input.trim().normalize('NFKC').toLowerCase();
+}
+
+/**
+ * Canonical form of an email (see `canonicalEmail`), validated. Throws ValidationError('email')
+ * when too long or not `local@domain`.
  */
 export function normalizeEmail(input: string): string {
-  const email = input.trim().normalize('NFKC').toLowerCase();
+  const email = canonicalEmail(input);
   if ([...email].length > EMAIL_MAX_LENGTH) {
     throw new ValidationError('email', `Email must be at most ${EMAIL_MAX_LENGTH} characters`);
   }

@@ -1,13 +1,9 @@
+import type { Static } from '@sinclair/typebox';
 import type { Attempt, Decision, Outcome, Ticket } from '../detection/attempt.ts';
+import type { PublicUserSchema } from './schemas.ts';
 
-/** A user as answered by the API. */
-export interface PublicUser {
-  readonly id: string;
-  readonly email: string;
-  readonly name: string;
-  readonly role: 'user' | 'admin';
-  readonly createdAt: string;
-}
+/** A user as answered by the API: the response schema is the one definition. */
+export type PublicUser = Static<typeof PublicUserSchema>;
 
 /** Access + refresh tokens; `expiresIn` is the access token lifetime in seconds. */
 export interface TokenPair {

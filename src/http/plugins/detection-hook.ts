@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalEmail } from '../../accounts/index.ts';
 import type { AuthRoute, Outcome, Ticket } from '../../detection/attempt.ts';
 import type { DetectorPort } from '../ports.ts';
 
@@ -19,12 +20,12 @@ export const NO_DETECTION: DetectorPort = {
   record: async () => {},
 };
 
-// Loose normalisation for counting only: every spelling of one address shares one counter,
-// even when the address is malformed and later refused by validation.
+// Runs before validation: every spelling of one address shares one counter, even when the
+// address is malformed and later refused.
 function accountKeyOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const email = (body as Record<string, unknown>).email;
-  return typeof email === 'string' ? email.trim().normalize('NFKC').toLowerCase() : undefined;
+  return typeof email === 'string' ? canonicalEmail(email) : undefined;
 }
 
 /**
