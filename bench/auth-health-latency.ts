@@ -1,5 +1,6 @@
 import { probeHealth } from './lib/health-probe.ts';
 import { createAccounts, LoginLoad } from './lib/login-load.ts';
+import { type Measurement, measureWithOneRetry } from './lib/retry.ts';
 import { type RunningServer, startServer } from './lib/server.ts';
 import { envNumber, hashSettingsLine } from './lib/settings.ts';
 import { fmt, formatStatusCounts, summarize } from './lib/stats.ts';
@@ -13,16 +14,11 @@ export const HEALTH_P99_TARGET_MS = 10;
  * separate process saturate the server's CPUs, against `/health` latency of the same server
  * when idle, measured first in the same run. Counts every non-200 answer on both sides.
  */
-export async function runHealthLatencyBench(): Promise<string[]> {
-  // A server that dies mid-run (something on this shared machine has sent it SIGTERM) makes
-  // the numbers meaningless: say so and measure once more.
-  const first = await healthLatencyOnce();
-  if (first.crash === null) return first.lines;
-  const second = await healthLatencyOnce();
-  return [...second.lines, `  (an earlier attempt was discarded: ${first.crash})`];
+export function runHealthLatencyBench(): Promise<string[]> {
+  return measureWithOneRetry(healthLatencyOnce);
 }
 
-async function healthLatencyOnce(): Promise<{ lines: string[]; crash: string | null }> {
+async function healthLatencyOnce(): Promise<Measurement> {
   const probeSeconds = envNumber('BENCH_HEALTH_SECONDS', 8);
   const rate = envNumber('BENCH_HEALTH_RATE', 20);
   const warmupSeconds = envNumber('BENCH_WARMUP_SECONDS', 3);

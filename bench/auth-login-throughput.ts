@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { combineHashRates, type HashRateResult, RawVerifyRate } from './lib/hash-rate.ts';
 import { createAccounts, LoginLoad, type LoginSlice } from './lib/login-load.ts';
 import { processCpuSeconds } from './lib/proc.ts';
+import { type Measurement, measureWithOneRetry } from './lib/retry.ts';
 import { type RunningServer, startServer } from './lib/server.ts';
 import { envNumber, hashSettingsLine } from './lib/settings.ts';
 import { fmt, formatStatusCounts } from './lib/stats.ts';
@@ -17,16 +18,11 @@ export const LOGIN_THROUGHPUT_TARGET = 0.9;
  * (logins paused and drained during each raw slice), so the load other work puts on a shared
  * machine lands on both sides alike.
  */
-export async function runLoginThroughputBench(): Promise<string[]> {
-  // A server that dies mid-run (something on this shared machine has sent it SIGTERM) makes
-  // the numbers meaningless: say so and measure once more.
-  const first = await loginThroughputOnce();
-  if (first.crash === null) return first.lines;
-  const second = await loginThroughputOnce();
-  return [...second.lines, `  (an earlier attempt was discarded: ${first.crash})`];
+export function runLoginThroughputBench(): Promise<string[]> {
+  return measureWithOneRetry(loginThroughputOnce);
 }
 
-async function loginThroughputOnce(): Promise<{ lines: string[]; crash: string | null }> {
+async function loginThroughputOnce(): Promise<Measurement> {
   const rounds = Math.round(envNumber('BENCH_ROUNDS', 4));
   const rawSeconds = envNumber('BENCH_BASELINE_SECONDS', 8);
   const loginSeconds = envNumber('BENCH_LOGIN_SECONDS', 10);
