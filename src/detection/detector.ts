@@ -128,16 +128,16 @@ class DetectorImpl implements Detector {
         return Promise.resolve(this.#denylisted(attempt, ipKey, policy));
       }
       const isExempt = compiled.allow.matches(attempt.ip);
+      const isCredential = isCredentialRoute(attempt.route);
+      // A flood from a blocked IP is answered first, from memory: no other rule, no store.
+      const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
+      if (cached !== null) {
+        return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
+      }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
       // Token routes: no IP block, no bot rule (a blocked NAT neighbour must not log all out).
-      if (!isCredentialRoute(attempt.route)) return Promise.resolve(allow(attempt, null));
-      if (!isExempt) {
-        const cached = this.#cache.get(ipKey, attempt.now);
-        if (cached !== null) {
-          return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
-        }
-      }
+      if (!isCredential) return Promise.resolve(allow(attempt, null));
       return this.#precheckStore(attempt, ipKey, isExempt, policy, compiled);
     } catch (error) {
       return Promise.reject(error);
