@@ -83,33 +83,13 @@ export async function createServices(
     onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
   });
   audit.attach(bus);
-  const users = new UserRepository(database.db);
-  const queue = new HashQueue({
-    maxInFlight: config.hashMaxInFlight,
-    maxQueued: config.hashMaxQueued,
-  });
-  const hasher = new PasswordHasher({ queue });
-  const accounts = new AccountService({
-    users,
-    hasher,
-    policy: new PasswordPolicy(),
+  const { users, accounts } = createAccounts(config, database, logger, clock);
+  const { accessTokens, refreshTokens, tokens } = await createTokens(
+    config,
+    database,
+    { bus, accounts },
     clock,
-    onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
-  });
-  const accessTokens = await AccessTokens.create({
-    key: readSigningKey(config),
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    ttlSeconds: config.accessTokenTtlSeconds,
-    clock,
-  });
-  const refreshTokens = new RefreshTokens({
-    db: database.db,
-    events: bus,
-    ttlMs: config.refreshTokenTtlSeconds * 1000,
-    clock,
-  });
-  const tokens = new TokenService({ accessTokens, refreshTokens, users: accounts });
+  );
   const detection = await createDetection(config, logger, bus, overrides);
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
@@ -217,6 +197,50 @@ async function createDetection(
       await store.close();
     },
   };
+}
+
+function createAccounts(
+  config: Config,
+  database: DatabaseHandle,
+  logger: Logger,
+  clock: () => number,
+) {
+  const users = new UserRepository(database.db);
+  const queue = new HashQueue({
+    maxInFlight: config.hashMaxInFlight,
+    maxQueued: config.hashMaxQueued,
+  });
+  const accounts = new AccountService({
+    users,
+    hasher: new PasswordHasher({ queue }),
+    policy: new PasswordPolicy(),
+    clock,
+    onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
+  });
+  return { users, accounts };
+}
+
+async function createTokens(
+  config: Config,
+  database: DatabaseHandle,
+  deps: { bus: SecurityEventBus; accounts: AccountService },
+  clock: () => number,
+) {
+  const accessTokens = await AccessTokens.create({
+    key: readSigningKey(config),
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+    ttlSeconds: config.accessTokenTtlSeconds,
+    clock,
+  });
+  const refreshTokens = new RefreshTokens({
+    db: database.db,
+    events: deps.bus,
+    ttlMs: config.refreshTokenTtlSeconds * 1000,
+    clock,
+  });
+  const tokens = new TokenService({ accessTokens, refreshTokens, users: deps.accounts });
+  return { accessTokens, refreshTokens, tokens };
 }
 
 /** Production refuses to serve on a schema that is behind the code (every login would fail). */
