@@ -31,7 +31,11 @@ import { evaluateBotActivity, toBotActivityLimits } from './rules/bot-activity.t
 import { evaluateBruteForce, toBruteForceLimits } from './rules/brute-force.ts';
 import { evaluateMultipleDevices } from './rules/multiple-devices.ts';
 import { evaluateRapidTokenRefresh } from './rules/rapid-token-refresh.ts';
-import { evaluateUserAgent, sanitizeUserAgent } from './rules/suspicious-user-agent.ts';
+import {
+  evaluateUserAgent,
+  sanitizeUserAgent,
+  UserAgentClassifier,
+} from './rules/suspicious-user-agent.ts';
 import type { BlockVerdict, RuleEvent, RuleRunMode, RuleVerdict } from './rules/verdict.ts';
 
 /** What `createDetector` needs. `policy` is a getter so a reloaded policy applies at once. */
@@ -96,6 +100,7 @@ class DetectorImpl implements Detector {
   readonly #cache: BlockCache;
   readonly #cacheMs: number;
   readonly #throttle = new EventThrottle();
+  readonly #userAgents = new UserAgentClassifier();
   readonly #compiledPolicies = new WeakMap<DetectionPolicy, CompiledPolicy>();
 
   constructor(options: DetectorOptions) {
@@ -302,7 +307,7 @@ class DetectorImpl implements Detector {
   }
 
   #checkUserAgent(attempt: Attempt, ipKey: string, mode: RuleRunMode): void {
-    const event = evaluateUserAgent(attempt.userAgent, mode);
+    const event = evaluateUserAgent(this.#userAgents.classify(attempt.userAgent), mode);
     if (event === null) return;
     if (!this.#throttle.shouldPublish(`ua:${ipKey}`, attempt.now, USER_AGENT_INTERVAL_MS)) return;
     this.#publish(attempt, ipKey, event, null);

@@ -5,7 +5,10 @@ import { evaluateAccountTakeover } from '../../src/detection/rules/account-takeo
 import { evaluateBruteForce } from '../../src/detection/rules/brute-force.ts';
 import { evaluateMultipleDevices } from '../../src/detection/rules/multiple-devices.ts';
 import { evaluateRapidTokenRefresh } from '../../src/detection/rules/rapid-token-refresh.ts';
-import { classifyUserAgent } from '../../src/detection/rules/suspicious-user-agent.ts';
+import {
+  classifyUserAgent,
+  UserAgentClassifier,
+} from '../../src/detection/rules/suspicious-user-agent.ts';
 
 const { rules } = DEFAULT_POLICY;
 const NOW = 1_700_000_000_000;
@@ -142,5 +145,13 @@ describe('rules are pure functions of counters, policy and now', () => {
     expect(
       evaluateAccountGuardPrecheck(counters, rules.account_guard, 'monitor', NOW).block,
     ).toBeNull();
+  });
+});
+
+describe('UserAgentClassifier', () => {
+  it('answers like classifyUserAgent, remembering strings up to its bound', () => {
+    const classifier = new UserAgentClassifier(2);
+    const agents = ['curl/8.1', 'Mozilla/5.0 Firefox/130.0', '', 'sqlmap/1.7', 'curl/8.1'];
+    for (const ua of agents) expect(classifier.classify(ua)).toBe(classifyUserAgent(ua));
   });
 });

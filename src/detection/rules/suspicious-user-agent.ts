@@ -29,9 +29,31 @@ export function classifyUserAgent(userAgent: string): string | null {
   return null;
 }
 
+/**
+ * Remembers the category of recently seen user agents (a few distinct strings make up most
+ * traffic) so the patterns run once per string, not once per request. Bounded in entries.
+ */
+export class UserAgentClassifier {
+  readonly #seen = new Map<string, string | null>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries = 1000) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** Same answer as `classifyUserAgent`. */
+  classify(userAgent: string): string | null {
+    const known = this.#seen.get(userAgent);
+    if (known !== undefined) return known;
+    const category = classifyUserAgent(userAgent);
+    if (this.#seen.size >= this.#maxEntries) this.#seen.clear();
+    this.#seen.set(userAgent, category);
+    return category;
+  }
+}
+
 /** suspicious_user_agent: log only, a low-severity event naming the matched category. */
-export function evaluateUserAgent(userAgent: string, mode: RuleRunMode): RuleEvent | null {
-  const category = classifyUserAgent(userAgent);
+export function evaluateUserAgent(category: string | null, mode: RuleRunMode): RuleEvent | null {
   if (category === null) return null;
   return { type: 'suspicious_user_agent', severity: 'low', details: { category, mode } };
 }
