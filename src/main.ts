@@ -83,7 +83,7 @@ export async function createServices(
     onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
   });
   audit.attach(bus);
-  const { users, accounts } = createAccounts(config, database, logger, clock);
+  const { users, accounts, hasher } = createAccounts(config, database, logger, clock);
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
@@ -121,8 +121,12 @@ export async function createServices(
         try {
           await audit.close();
         } finally {
-          // A database handed in by the caller is the caller's to close.
-          if (!overrides.database) await database.destroy();
+          try {
+            // A database handed in by the caller is the caller's to close.
+            if (!overrides.database) await database.destroy();
+          } finally {
+            await hasher.close();
+          }
         }
       }
     },
@@ -210,14 +214,15 @@ function createAccounts(
     maxInFlight: config.hashMaxInFlight,
     maxQueued: config.hashMaxQueued,
   });
+  const hasher = new PasswordHasher({ queue });
   const accounts = new AccountService({
     users,
-    hasher: new PasswordHasher({ queue }),
+    hasher,
     policy: new PasswordPolicy(),
     clock,
     onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
   });
-  return { users, accounts };
+  return { users, accounts, hasher };
 }
 
 async function createTokens(

@@ -34,6 +34,11 @@ export class HashQueue {
     }
   }
 
+  /** Most tasks that run at once. */
+  get maxInFlight(): number {
+    return this.#maxInFlight;
+  }
+
   /** Tasks running now. */
   get inFlight(): number {
     return this.#inFlight;

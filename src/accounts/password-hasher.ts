@@ -1,14 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import {
   type Algorithm,
-  hash as argon2Hash,
   hashSync as argon2HashSync,
-  verify as argon2Verify,
   parseOptions,
   type Version,
 } from '@node-rs/argon2';
-import bcrypt from 'bcrypt';
+import { Piscina } from 'piscina';
 import { HashQueue } from './hash-queue.ts';
+
+/** Plain JS, so worker threads load it without tsx (they do not inherit its loader). */
+const WORKER_FILE = fileURLToPath(new URL('./hash-worker.mjs', import.meta.url));
+
+/** Niceness hash worker threads add to themselves on Linux, so the event loop wins a core. */
+const DEFAULT_WORKER_NICE = 10;
+
+/** A task for hash-worker.mjs. */
+type HashTask =
+  | { readonly op: 'hash'; readonly password: string; readonly options: object }
+  | { readonly op: 'verify' | 'bcrypt'; readonly hash: string; readonly password: string };
 
 // @node-rs/argon2 declares these as ambient const enums, which isolated modules cannot read.
 const ARGON2ID = 2 as Algorithm;
@@ -38,6 +48,11 @@ export interface PasswordHasherOptions {
   readonly params?: Partial<Argon2Params>;
   /** Bounds concurrent hashing; default: a private queue with default limits. */
   readonly queue?: HashQueue;
+  /**
+   * Niceness (0–19) the hash worker threads add to themselves on Linux, so the event loop
+   * thread is never starved by hashing; 0 leaves them at normal priority. Default 10.
+   */
+  readonly workerNice?: number;
 }
 
 /** Outcome of {@link PasswordHasher.verify}. */
@@ -48,12 +63,15 @@ export interface VerifyResult {
 }
 
 /**
- * argon2id hashing on libuv threads, bounded by a HashQueue; also verifies legacy bcrypt
- * (`$2a$`, `$2b$`, `$2y$`) hashes and flags them for rehashing. Throws ServiceBusyError when full.
+ * argon2id hashing on a pool of low-priority worker threads (one per queue slot), bounded by a
+ * HashQueue; also verifies legacy bcrypt (`$2a$`, `$2b$`, `$2y$`) hashes and flags them for
+ * rehashing. Throws ServiceBusyError when full. The pool starts on first use; `close()` it.
  */
 export class PasswordHasher {
   readonly #params: Argon2Params;
   readonly #queue: HashQueue;
+  readonly #workerNice: number;
+  #pool: Piscina<HashTask, string | boolean> | null = null;
   readonly #dummyHash: string;
   /** Matches a well-formed PHC string made with exactly the current parameters. */
   readonly #current: RegExp;
@@ -62,6 +80,7 @@ export class PasswordHasher {
   constructor(options: PasswordHasherOptions = {}) {
     this.#params = { ...DEFAULT_ARGON2_PARAMS, ...options.params };
     this.#queue = options.queue ?? new HashQueue();
+    this.#workerNice = options.workerNice ?? DEFAULT_WORKER_NICE;
     const { memoryCostKiB, timeCost, parallelism } = this.#params;
     this.#current = new RegExp(
       `^\\$argon2id\\$v=19\\$m=${memoryCostKiB},t=${timeCost},p=${parallelism}\\$[A-Za-z0-9+/]{11,64}\\$[A-Za-z0-9+/]{22,}$`,
@@ -78,7 +97,8 @@ export class PasswordHasher {
 
   /** Hashes a password to an argon2id PHC string (`$argon2id$v=19$m=…`). */
   hash(password: string): Promise<string> {
-    return this.#queue.run(() => argon2Hash(password, this.#argon2Options()));
+    const options = this.#argon2Options();
+    return this.#queue.run(() => this.#run<string>({ op: 'hash', password, options }));
   }
 
   /**
@@ -90,12 +110,14 @@ export class PasswordHasher {
       // `$2y$` (PHP) is the same algorithm as `$2b$`, but node bcrypt only accepts a/b.
       const compatible = storedHash.startsWith('$2y$') ? `$2b$${storedHash.slice(4)}` : storedHash;
       const ok = await this.#queue.run(() =>
-        bcrypt.compare(password, compatible).catch(() => false),
+        this.#run<boolean>({ op: 'bcrypt', hash: compatible, password }),
       );
       return { ok, needsRehash: true };
     }
     if (storedHash.startsWith('$argon2')) {
-      const ok = await this.#queue.run(() => argon2Verify(storedHash, password).catch(() => false));
+      const ok = await this.#queue.run(() =>
+        this.#run<boolean>({ op: 'verify', hash: storedHash, password }),
+      );
       return { ok, needsRehash: ok && this.needsRehash(storedHash) };
     }
     await this.dummyVerify(password);
@@ -128,7 +150,30 @@ export class PasswordHasher {
    */
   async dummyVerify(password: string): Promise<void> {
     const dummy = this.#dummyHash;
-    await this.#queue.run(() => argon2Verify(dummy, password).catch(() => false));
+    await this.#queue.run(() => this.#run<boolean>({ op: 'verify', hash: dummy, password }));
+  }
+
+  /** Stops the worker threads (waiting for running hashes); idempotent. Idle workers never hold the process open. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.close();
+  }
+
+  // Worker errors on verify come back as `false` (the worker catches them); hash errors reject.
+  #run<T extends string | boolean>(task: HashTask): Promise<T> {
+    this.#pool ??= new Piscina<HashTask, string | boolean>({
+      filename: WORKER_FILE,
+      // The queue in front decides what runs; the pool just has a thread for each slot.
+      minThreads: this.#queue.maxInFlight,
+      maxThreads: this.#queue.maxInFlight,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      // Linux niceness is per thread: the event loop wins a core whenever it has work, while
+      // hashes still use every idle cycle. Piscina applies it through @napi-rs/nice.
+      niceIncrement: this.#workerNice,
+    });
+    return this.#pool.run(task) as Promise<T>;
   }
 
   #argon2Options() {

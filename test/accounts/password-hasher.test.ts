@@ -1,10 +1,25 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import bcrypt from 'bcrypt';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HashQueue, PasswordHasher } from '../../src/accounts/index.ts';
 import { ServiceBusyError } from '../../src/errors.ts';
 
+/** Niceness of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNiceness(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [Number(fields[16])];
+    } catch {
+      return []; // the thread exited meanwhile
+    }
+  });
+}
+
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher();
+  afterAll(() => hasher.close());
 
   it('hashes with argon2id at OWASP parameters and verifies', async () => {
     const hash = await hasher.hash('a long enough password');
@@ -106,5 +121,29 @@ describe('PasswordHasher', () => {
     await expect(third).rejects.toBeInstanceOf(ServiceBusyError);
     await expect(running).resolves.toMatch(/^\$argon2id\$/);
     await expect(waiting).resolves.toMatchObject({ ok: true });
+    await bounded.close();
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'hashes on worker threads at lowered CPU priority (niceness 10 by default)',
+    async () => {
+      const queue = new HashQueue({ maxInFlight: 2, maxQueued: 10 });
+      const niced = new PasswordHasher({ queue, params: { memoryCostKiB: 1024, timeCost: 1 } });
+      const before = threadNiceness().filter((n) => n === 10).length;
+      await Promise.all([niced.hash('one password'), niced.hash('two password')]);
+      expect(threadNiceness().filter((n) => n === 10).length - before).toBe(2);
+      await niced.close();
+      expect(threadNiceness().filter((n) => n === 10).length).toBe(before);
+    },
+  );
+
+  it('close() stops the workers, and a later call starts them again', async () => {
+    const local = new PasswordHasher({ params: { memoryCostKiB: 1024, timeCost: 1 } });
+    await local.close(); // never started: nothing to do
+    const hash = await local.hash('before close');
+    await local.close();
+    await local.close();
+    await expect(local.verify(hash, 'before close')).resolves.toMatchObject({ ok: true });
+    await local.close();
   });
 });
