@@ -4,10 +4,9 @@ import { availableParallelism } from 'node:os';
 export function hashSettingsLine(): string {
   const cpus = availableParallelism();
   const inFlight = process.env.HASH_MAX_IN_FLIGHT ?? `${cpus + 1} (default = CPUs + 1)`;
-  const pool =
-    process.env.UV_THREADPOOL_SIZE ?? `${Math.max(4, cpus + 3)} (bin/flux-auth.js default)`;
+  const pool = process.env.UV_THREADPOOL_SIZE ?? '4 (libuv default; hashes run on worker threads)';
   const queued = process.env.HASH_MAX_QUEUED ?? '512 (default)';
-  return `settings: CPUs ${cpus}, HASH_MAX_IN_FLIGHT ${inFlight}, HASH_MAX_QUEUED ${queued}, UV_THREADPOOL_SIZE ${pool}`;
+  return `settings: CPUs ${cpus}, HASH_MAX_IN_FLIGHT ${inFlight} worker threads, HASH_MAX_QUEUED ${queued}, UV_THREADPOOL_SIZE ${pool}`;
 }
 
 /** Reads a positive number from the environment (bench knobs), else `fallback`. */
