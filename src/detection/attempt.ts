@@ -48,4 +48,10 @@ export type Decision =
 export interface Ticket {
   readonly attempt: Attempt;
   readonly reservation: string | null;
+  /** Client key (IPv4, or IPv6 /64) worked out at precheck, so record needn't redo it. */
+  readonly ipKey: string;
+  /** Hashed account on login tickets (see `hashAccount`), else null. */
+  readonly accountKey: string | null;
+  /** The IP was allowlisted at precheck. */
+  readonly isExempt: boolean;
 }

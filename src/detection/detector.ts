@@ -142,7 +142,11 @@ class DetectorImpl implements Detector {
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
       // Token routes: no IP block, no bot rule (a blocked NAT neighbour must not log all out).
-      if (!isCredential) return Promise.resolve(allow(attempt, null));
+      if (!isCredential) {
+        return Promise.resolve(
+          allow({ attempt, reservation: null, ipKey, accountKey: null, isExempt }),
+        );
+      }
       return this.#precheckStore(attempt, ipKey, isExempt, policy, compiled);
     } catch (error) {
       return Promise.reject(error);
@@ -186,6 +190,7 @@ class DetectorImpl implements Detector {
       ]);
     }
     if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
+    const ticket = { attempt, reservation: ip.reservation, ipKey, accountKey: account, isExempt };
     // Nothing over a limit and no throttle in force: every rule below would return
     // NO_VERDICT (no refusal, no event), so allow without evaluating them.
     if (
@@ -193,7 +198,7 @@ class DetectorImpl implements Detector {
       ip.monitored.length === 0 &&
       (acct === null || acct.throttledUntil <= now || acct.isKnownIp)
     ) {
-      return allow(attempt, ip.reservation);
+      return allow(ticket);
     }
     const verdicts: RuleVerdict[] = [
       this.#botVerdict(attempt, ip, policy, isExempt),
@@ -208,7 +213,7 @@ class DetectorImpl implements Detector {
       const mode = modeOf(rules.account_guard.mode, isExempt);
       verdicts.push(evaluateAccountGuardPrecheck(acct, rules.account_guard, mode, now));
     }
-    return this.#settlePrecheck(attempt, ipKey, ip.reservation, verdicts, compiled);
+    return this.#settlePrecheck(ticket, verdicts, compiled);
   }
 
   #botVerdict(
@@ -233,21 +238,19 @@ class DetectorImpl implements Detector {
   }
 
   #settlePrecheck(
-    attempt: Attempt,
-    ipKey: string,
-    reservation: string | null,
+    ticket: Ticket,
     verdicts: readonly RuleVerdict[],
     compiled: CompiledPolicy,
   ): Decision {
+    const { attempt, ipKey, reservation, accountKey } = ticket;
     for (const verdict of verdicts) this.#publishAll(attempt, ipKey, verdict.events, null);
     const refusal = verdicts.find((v) => v.block !== null)?.block ?? null;
-    if (refusal === null) return allow(attempt, reservation);
-    if (reservation !== null) {
+    if (refusal === null) return allow(ticket);
+    if (reservation !== null && accountKey !== null) {
       // Refused after reserving (account throttle): give the slot back, off the hot path.
       const { bruteForce } = compiled;
-      const account = hashAccount(attempt.account ?? '');
-      const input = { ipKey, now: attempt.now, account, reservation, bruteForce, isExempt: false };
-      this.#store.recordIp({ ...input, outcome: 'release' }).catch(() => {});
+      const input = { ipKey, now: attempt.now, account: accountKey, reservation, bruteForce };
+      this.#store.recordIp({ ...input, isExempt: false, outcome: 'release' }).catch(() => {});
     }
     return refuse(refusal);
   }
@@ -314,45 +317,38 @@ class DetectorImpl implements Detector {
   }
 
   async record(ticket: Ticket, outcome: Outcome): Promise<void> {
-    const { attempt } = ticket;
     const policy = this.#policy();
     const now = this.#clock();
     if (outcome.kind === 'refreshed')
-      return this.#recordRefresh(attempt, outcome.userId, policy, now);
-    if (attempt.route !== 'login') return;
-    const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
-    const compiled = this.#compiled(policy);
-    const isExempt = compiled.allow.matches(attempt.ip);
+      return this.#recordRefresh(ticket, outcome.userId, policy, now);
+    if (ticket.attempt.route !== 'login') return;
     if (outcome.kind === 'login_failed' || outcome.kind === 'login_succeeded') {
-      return this.#recordLogin(attempt, ticket.reservation, outcome, {
-        ipKey,
-        isExempt,
-        policy,
-        now,
-      });
+      return this.#recordLogin(ticket, outcome, policy, now);
     }
-    if (ticket.reservation === null) return;
+    // Only login tickets hold a reservation, and those always carry the account key.
+    if (ticket.reservation === null || ticket.accountKey === null) return;
     await this.#store.recordIp({
-      ipKey,
+      ipKey: ticket.ipKey,
       now,
-      account: hashAccount(attempt.account ?? ''),
+      account: ticket.accountKey,
       reservation: ticket.reservation,
       outcome: 'release',
-      bruteForce: compiled.bruteForce,
-      isExempt,
+      bruteForce: this.#compiled(policy).bruteForce,
+      isExempt: ticket.isExempt,
     });
   }
 
   async #recordLogin(
-    attempt: Attempt,
-    reservation: string | null,
+    ticket: Ticket,
     outcome: Extract<Outcome, { kind: 'login_failed' | 'login_succeeded' }>,
-    context: { ipKey: string; isExempt: boolean; policy: DetectionPolicy; now: number },
+    policy: DetectionPolicy,
+    now: number,
   ): Promise<void> {
-    const { ipKey, isExempt, policy, now } = context;
+    const { attempt, reservation, ipKey, isExempt, accountKey: account } = ticket;
+    // Login tickets always carry the account key (set by precheck); this only narrows the type.
+    if (account === null) return;
     const { rules } = policy;
     const compiled = this.#compiled(policy);
-    const account = hashAccount(attempt.account ?? '');
     const isSuccess = outcome.kind === 'login_succeeded';
     const [ip, acct] = await Promise.all([
       this.#store.recordIp({
@@ -417,7 +413,7 @@ class DetectorImpl implements Detector {
   }
 
   async #recordRefresh(
-    attempt: Attempt,
+    ticket: Ticket,
     userId: string,
     policy: DetectionPolicy,
     now: number,
@@ -425,8 +421,7 @@ class DetectorImpl implements Detector {
     const rule = policy.rules.rapid_token_refresh;
     const refreshes = await this.#store.countRefresh({ userId, now, windowMs: rule.windowMs });
     const event = evaluateRapidTokenRefresh(refreshes, rule, rule.mode);
-    const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
-    if (event !== null) this.#publish({ ...attempt, now }, ipKey, event, userId);
+    if (event !== null) this.#publish({ ...ticket.attempt, now }, ticket.ipKey, event, userId);
   }
 
   async blockIp(
@@ -518,8 +513,8 @@ function modeOf(mode: RuleMode, isExempt: boolean): RuleRunMode {
   return isExempt ? 'allowlisted' : mode;
 }
 
-function allow(attempt: Attempt, reservation: string | null): Decision {
-  return { action: 'allow', ticket: { attempt, reservation } };
+function allow(ticket: Ticket): Decision {
+  return { action: 'allow', ticket };
 }
 
 function refuse(verdict: BlockVerdict): Decision {

@@ -16,7 +16,10 @@ declare module 'fastify' {
 
 /** A detector that allows everything and records nothing (no detection configured). */
 export const NO_DETECTION: DetectorPort = {
-  precheck: async (attempt) => ({ action: 'allow', ticket: { attempt, reservation: null } }),
+  precheck: async (attempt) => ({
+    action: 'allow',
+    ticket: { attempt, reservation: null, ipKey: attempt.ip, accountKey: null, isExempt: false },
+  }),
   record: async () => {},
 };
 
