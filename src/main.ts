@@ -40,8 +40,6 @@ export interface Services {
   readonly bus: SecurityEventBus;
   readonly audit: AuditRecorder;
   readonly accounts: AccountService;
-  readonly users: UserRepository;
-  readonly refreshTokens: RefreshTokens;
   readonly tokens: TokenService<Awaited<ReturnType<AccountService['getUser']>> & object>;
   readonly accessTokens: AccessTokens;
   readonly detector: Detector;
@@ -83,7 +81,7 @@ export async function createServices(
     onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
   });
   audit.attach(bus);
-  const { users, accounts, hasher } = createAccounts(config, database, logger, clock);
+  const { accounts, hasher } = createAccounts(config, database, logger, clock);
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
@@ -105,8 +103,6 @@ export async function createServices(
     bus,
     audit,
     accounts,
-    users,
-    refreshTokens,
     tokens,
     accessTokens,
     detector: detection.detector,
@@ -222,7 +218,7 @@ function createAccounts(
     clock,
     onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
   });
-  return { users, accounts, hasher };
+  return { accounts, hasher };
 }
 
 async function createTokens(

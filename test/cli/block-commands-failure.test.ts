@@ -1,13 +1,9 @@
-// Lives here (not in test/cli) because it pins how the block commands use the detection
-// store: a Redis failure after connecting must fail the command, never fall back to memory.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const BIN = join(process.cwd(), 'bin', 'flux-auth.js');
+import { runCli } from '../helpers/cli.ts';
 
 /** Command names of the complete RESP arrays in `buffer`, and the unparsed rest. */
 function parseCommands(buffer: string): { names: string[]; rest: string } {
@@ -64,21 +60,7 @@ function hiccupRedis(): Promise<{ server: Server; url: string; commands: string[
   });
 }
 
-function run(args: string[], env: Record<string, string>) {
-  const cwd = mkdtempSync(join(tmpdir(), 'flux-cli-blk-'));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runCli;
 
 const servers: Server[] = [];
 afterAll(() => {

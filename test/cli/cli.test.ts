@@ -1,34 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 
-const BIN = join(process.cwd(), 'bin', 'flux-auth.js');
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function run(args: string[], env: Record<string, string>): Promise<RunResult> {
-  const started = Date.now();
-  const cwd = mkdtempSync(join(tmpdir(), 'flux-cli-'));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const run = runCli;
 
 describe('flux-auth CLI', () => {
   it('refuses a short JWT_SECRET in production with one line naming it and exit 78', async () => {
