@@ -4,7 +4,9 @@ import {
   forEachStore,
   type StoreName,
   securityEvents,
+  seedAccounts,
   startAttackService,
+  wrongPassword,
 } from '../helpers/attack-stores.ts';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import type { TestService } from '../helpers/test-service.ts';
@@ -15,10 +17,6 @@ const INVALID = 'Invalid email or password';
 const alice = { email: 'alice@example.com', password: 'alice correct horse 1', name: 'Alice' };
 const mallory = { email: 'mallory@example.com', password: 'mallory own passphrase', name: 'M' };
 const carol = { email: 'carol@example.com', password: 'carol battery staple', name: 'Carol' };
-const wrong = (account: { email: string }, i: number) => ({
-  email: account.email,
-  password: `not the password ${i}`,
-});
 
 let db: TestDatabase;
 const clients: AttackClient[] = [];
@@ -26,12 +24,7 @@ const clients: AttackClient[] = [];
 beforeAll(async () => {
   db = await openSqliteTestDatabase();
   // Accounts once per file (hashing is the slow part); every store's service shares the database.
-  const seeder = await startAttackService(db.handle, 'memory');
-  try {
-    for (const account of [alice, mallory, carol]) await seeder.services.accounts.signup(account);
-  } finally {
-    await seeder.close();
-  }
+  await seedAccounts(db.handle, [alice, mallory, carol]);
 });
 
 afterAll(async () => {
@@ -62,13 +55,13 @@ forEachStore((store) => {
     it('blocks the IP at the sixth failure; the right password is refused too, other IPs and token routes are not', async () => {
       const attacker = client(1, 1);
       const first: AttackResponse[] = [];
-      for (let i = 0; i < 5; i += 1) first.push(await login(attacker, wrong(alice, i)));
+      for (let i = 0; i < 5; i += 1) first.push(await login(attacker, wrongPassword(alice, i)));
       for (const res of first) {
         expect(res.status).toBe(401);
         expect(res.body).toMatchObject({ error: INVALID });
       }
 
-      const sixth = await login(attacker, wrong(alice, 6));
+      const sixth = await login(attacker, wrongPassword(alice, 6));
       expect(sixth.status).toBe(429);
       expect(sixth.body).toEqual({ error: BLOCKED, code: expect.any(String) });
       expect(retryAfterOf(sixth)).toBeGreaterThanOrEqual(3590);
@@ -125,9 +118,11 @@ forEachStore((store) => {
 
     it('four typos, a success, two typos: never blocked', async () => {
       const user = client(2, 1);
-      for (let i = 0; i < 4; i += 1) expect((await login(user, wrong(carol, i))).status).toBe(401);
+      for (let i = 0; i < 4; i += 1)
+        expect((await login(user, wrongPassword(carol, i))).status).toBe(401);
       expect((await login(user, carol)).status).toBe(200);
-      for (let i = 0; i < 2; i += 1) expect((await login(user, wrong(carol, i))).status).toBe(401);
+      for (let i = 0; i < 2; i += 1)
+        expect((await login(user, wrongPassword(carol, i))).status).toBe(401);
       expect((await login(user, carol)).status).toBe(200);
       const blocks = await service.services.detector.listBlocks();
       expect(blocks.map((b) => b.ipKey)).not.toContain(
@@ -138,11 +133,11 @@ forEachStore((store) => {
     it("a correct login to the attacker's own account does not clear failures against the victim", async () => {
       const attacker = client(3, 1);
       for (let i = 0; i < 4; i += 1) {
-        expect((await login(attacker, wrong(alice, i))).status).toBe(401);
+        expect((await login(attacker, wrongPassword(alice, i))).status).toBe(401);
       }
       expect((await login(attacker, mallory)).status).toBe(200);
-      expect((await login(attacker, wrong(alice, 5))).status).toBe(401);
-      const sixth = await login(attacker, wrong(alice, 6));
+      expect((await login(attacker, wrongPassword(alice, 5))).status).toBe(401);
+      const sixth = await login(attacker, wrongPassword(alice, 6));
       expect(sixth.status).toBe(429);
       expect(sixth.body.error).toBe(BLOCKED);
     });

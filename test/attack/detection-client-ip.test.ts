@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttackClient, type AttackResponse } from '../helpers/attack-client.ts';
-import { forEachStore, type StoreName, startAttackService } from '../helpers/attack-stores.ts';
+import {
+  forEachStore,
+  type StoreName,
+  seedAccounts,
+  startAttackService,
+  wrongPassword,
+} from '../helpers/attack-stores.ts';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import type { TestService } from '../helpers/test-service.ts';
 
@@ -9,23 +15,13 @@ const BLOCKED = 'Too many failed attempts. Your IP has been temporarily blocked.
 const rotated = { email: 'rotated@example.com', password: 'rotated correct horse', name: 'R' };
 const framed = { email: 'framed@example.com', password: 'framed correct horse', name: 'F' };
 const sixfour = { email: 'sixfour@example.com', password: 'sixfour correct horse', name: 'S' };
-const wrong = (account: { email: string }, i: number) => ({
-  email: account.email,
-  password: `not the password ${i}`,
-});
 
 let db: TestDatabase;
 const clients: AttackClient[] = [];
 
 beforeAll(async () => {
   db = await openSqliteTestDatabase();
-  const seeder = await startAttackService(db.handle, 'memory');
-  try {
-    for (const account of [rotated, framed, sixfour])
-      await seeder.services.accounts.signup(account);
-  } finally {
-    await seeder.close();
-  }
+  await seedAccounts(db.handle, [rotated, framed, sixfour]);
 });
 
 afterAll(async () => {
@@ -59,7 +55,9 @@ forEachStore((store) => {
       const responses: AttackResponse[] = [];
       for (let i = 0; i < 10; i += 1) {
         responses.push(
-          await login(attacker, wrong(rotated, i), { 'x-forwarded-for': `198.51.100.${i + 1}` }),
+          await login(attacker, wrongPassword(rotated, i), {
+            'x-forwarded-for': `198.51.100.${i + 1}`,
+          }),
         );
       }
       expect(responses.map((r) => r.status)).toEqual([
@@ -76,7 +74,7 @@ forEachStore((store) => {
       const attacker = client(2, 2);
       const statuses: number[] = [];
       for (let i = 0; i < 7; i += 1) {
-        const res = await login(attacker, wrong(framed, i), {
+        const res = await login(attacker, wrongPassword(framed, i), {
           'x-forwarded-for': victim.localAddress,
         });
         statuses.push(res.status);
@@ -115,7 +113,7 @@ forEachStore((store) => {
       ];
       const statuses: number[] = [];
       for (const [i, address] of inside.entries()) {
-        statuses.push((await login(wrong(sixfour, i), address)).status);
+        statuses.push((await login(wrongPassword(sixfour, i), address)).status);
       }
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       // Yet another address of the same /64, with the right password: still blocked.

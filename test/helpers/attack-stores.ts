@@ -144,3 +144,21 @@ export async function securityEvents(
     details: JSON.parse(row.details) as Record<string, unknown>,
   }));
 }
+
+/** Creates the accounts once per file (hashing is the slow part), through a throwaway service. */
+export async function seedAccounts(
+  database: DatabaseHandle,
+  accounts: readonly { email: string; password: string; name: string }[],
+): Promise<void> {
+  const seeder = await startAttackService(database, 'memory');
+  try {
+    for (const account of accounts) await seeder.services.accounts.signup(account);
+  } finally {
+    await seeder.close();
+  }
+}
+
+/** A login body with the account's email and a wrong password (the `i`th guess). */
+export function wrongPassword(account: { email: string }, i: number) {
+  return { email: account.email, password: `not the password ${i}` };
+}
