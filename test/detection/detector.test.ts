@@ -93,10 +93,15 @@ describe('detector: brute force', () => {
       spy.calls += 1;
       return original(input);
     };
+    // A scanner's flood is refused before any other rule runs (no user-agent work either).
+    const scanner = { userAgent: 'sqlmap/1.7.2' };
     for (let i = 0; i < 500; i += 1) {
-      expect((await detector.precheck(attempt('login', clock.now() + i))).action).toBe('block');
+      const flood = await detector.precheck(attempt('login', clock.now() + i, scanner));
+      expect(flood.action).toBe('block');
     }
     expect(spy.calls).toBe(0);
+    await flush();
+    expect(events.filter((e) => e.type === 'suspicious_user_agent')).toHaveLength(0);
     clock.advance(1500);
     await detector.precheck(attempt('login', clock.now()));
     expect(spy.calls).toBe(1);
