@@ -133,13 +133,25 @@ export class RedisCounterStore implements CounterStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    // Not `async`: one `then` on the client's promise instead of two async frames.
-    const decode = (reply: unknown) => this.#precheckResult(input.ipKey, reservation, reply);
-    return this.#client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
-      // After a Redis restart or failover the script cache is empty.
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.#client.eval(script.lua, 1, ...args).then(decode);
-    });
+    // Not `async`: one `then` on the client's promise instead of two async frames. The
+    // callbacks stay inline: a named closure gets a `__name` call per request under tsx.
+    return this.#client.evalsha(script.sha, 1, ...args).then(
+      (reply: unknown) => this.#precheckResult(input.ipKey, reservation, reply),
+      (error: unknown) => this.#precheckRetry(error, script, args, input.ipKey, reservation),
+    );
+  }
+
+  /** After a Redis restart or failover the script cache is empty: EVAL once, else rethrow. */
+  async #precheckRetry(
+    error: unknown,
+    script: Script,
+    args: readonly string[],
+    ipKey: string,
+    reservation: string,
+  ): Promise<IpPrecheckResult> {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    const reply = await this.#client.eval(script.lua, 1, ...args);
+    return this.#precheckResult(ipKey, reservation, reply);
   }
 
   #precheckResult(ipKey: string, reservation: string, reply: unknown): IpPrecheckResult {

@@ -65,6 +65,26 @@ if (client === null) {
       expect(second.block?.evidence).toEqual({ count: 2, limit: 1, windowMs: BOT.windowMs });
     });
 
+    it('loads its scripts again after Redis lost them (restart, failover: NOSCRIPT)', async () => {
+      const ipKey = `10.7.${Math.floor(Math.random() * 250)}.1`;
+      const input = { ipKey, bruteForce: BRUTE_FORCE, botActivity: BOT, isExempt: false };
+      const first = await store.precheckIp({ ...input, now, account: 'acct-noscript' });
+      await client.script('FLUSH');
+      const second = await store.precheckIp({ ...input, now: now + 1, account: 'acct-noscript' });
+      expect(second).toMatchObject({ requests: 2, pending: 1, reservation: expect.any(String) });
+      await client.script('FLUSH');
+      const recorded = await store.recordIp({
+        ipKey,
+        now: now + 2,
+        account: 'acct-noscript',
+        reservation: first.reservation,
+        outcome: 'failure',
+        bruteForce: BRUTE_FORCE,
+        isExempt: false,
+      });
+      expect(recorded.failures).toBe(1);
+    });
+
     it('rejects maxEntriesPerKey outside 1..65535 (the reply packs counts in 16 bits)', () => {
       expect(() => new RedisCounterStore(client, { maxEntriesPerKey: 65_536 })).toThrow(RangeError);
       expect(() => new RedisCounterStore(client, { maxEntriesPerKey: 0 })).toThrow(RangeError);
