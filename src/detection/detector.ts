@@ -171,23 +171,25 @@ class DetectorImpl implements Detector {
       botActivity: compiled.botActivity,
       isExempt,
     });
+    // Only a throttled account needs reading before the password check; the store usually
+    // knows without I/O that it is not (then no second call and no Promise.all).
+    const acctReply =
+      account === null || this.#store.isSurelyUnthrottled(account, now)
+        ? null
+        : this.#store.precheckAccount({
+            account,
+            ipKey,
+            now,
+            guard: compiled.guard,
+            knownIpTtlMs: compiled.knownIpTtlMs,
+            onlyIfThrottled: true,
+          });
     let ip: IpPrecheckResult;
     let acct: AccountPrecheckResult | null = null;
-    if (account === null) {
+    if (acctReply === null) {
       ip = await ipReply;
     } else {
-      [ip, acct] = await Promise.all([
-        ipReply,
-        this.#store.precheckAccount({
-          account,
-          ipKey,
-          now,
-          guard: compiled.guard,
-          knownIpTtlMs: compiled.knownIpTtlMs,
-          // Only a throttled account needs its known IPs read before the password check.
-          onlyIfThrottled: true,
-        }),
-      ]);
+      [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
     if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
     const ticket = { attempt, reservation: ip.reservation, ipKey, accountKey: account, isExempt };

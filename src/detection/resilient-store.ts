@@ -131,6 +131,12 @@ export class ResilientCounterStore implements CounterStore {
     return this.#run((s) => s.precheckAccount(input));
   }
 
+  /** See `CounterStore.isSurelyUnthrottled`: asks the store now in use (no I/O, no timer). */
+  isSurelyUnthrottled(account: string, now: number): boolean {
+    const store = this.#status === 'degraded' ? this.#fallback : this.#primary;
+    return store.isSurelyUnthrottled(account, now);
+  }
+
   /** See `CounterStore.recordAccount`. */
   recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
     return this.#run((s) => s.recordAccount(input));

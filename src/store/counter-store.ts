@@ -195,6 +195,12 @@ export interface CounterStore {
   recordIp(input: IpRecordInput): Promise<IpRecordResult>;
   /** Reads an account's throttle, failure counters and whether the IP is known. */
   precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult>;
+  /**
+   * Login hot path, synchronous: true when the store can tell without I/O that the account
+   * has no active throttle (same staleness as `onlyIfThrottled`); false when only
+   * `precheckAccount` can tell. The detector skips `precheckAccount` on true.
+   */
+  isSurelyUnthrottled(account: string, now: number): boolean;
   /** Records a login outcome on the account (failures by IP, known IPs, devices, last login). */
   recordAccount(input: AccountRecordInput): Promise<AccountRecordResult>;
   /** Counts one refresh for the user; returns refreshes in the window, this one included. */

@@ -241,6 +241,11 @@ export class MemoryCounterStore implements CounterStore {
     };
   }
 
+  /** See `CounterStore.isSurelyUnthrottled`: exact here (no I/O). */
+  isSurelyUnthrottled(account: string, now: number): boolean {
+    return (this.#accounts.get(account)?.throttledUntil ?? 0) <= now;
+  }
+
   /** See `CounterStore.recordAccount`. */
   async recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
     const { now, guard } = input;

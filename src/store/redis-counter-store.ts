@@ -43,6 +43,11 @@ export interface RedisCounterStoreOptions {
   readonly throttleCacheMs?: number;
   /** Above this many throttled accounts every such precheck reads the account. Default 10,000. */
   readonly maxCachedThrottles?: number;
+  /**
+   * Write a fresh IP with one `SET … NX GET` (Redis 7.0+) instead of GET then SET. Default
+   * true; on an older Redis the store turns it off by itself at the first syntax error.
+   */
+  readonly setNxGet?: boolean;
 }
 
 /** This instance's copy of the throttled-account directory (account → throttle end ms). */
@@ -86,6 +91,7 @@ export class RedisCounterStore implements CounterStore {
   readonly #throttleCacheMs: number;
   readonly #maxThrottles: number;
   #sequence = 0;
+  #setNxGet: boolean;
   /** Precheck scripts by limits (one per policy); the last pair of limit objects seen. */
   readonly #precheckScripts = new Map<string, Script>();
   #lastLimits: { bot: IpRuleLimits; bruteForce: IpRuleLimits; script: Script } | null = null;
@@ -108,6 +114,7 @@ export class RedisCounterStore implements CounterStore {
     this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
     this.#throttleCacheMs = options.throttleCacheMs ?? 1000;
     this.#maxThrottles = options.maxCachedThrottles ?? 10_000;
+    this.#setNxGet = options.setNxGet ?? true;
   }
 
   /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
@@ -137,21 +144,33 @@ export class RedisCounterStore implements CounterStore {
     // callbacks stay inline: a named closure gets a `__name` call per request under tsx.
     return this.#client.evalsha(script.sha, 1, ...args).then(
       (reply: unknown) => this.#precheckResult(input.ipKey, reservation, reply),
-      (error: unknown) => this.#precheckRetry(error, script, args, input.ipKey, reservation),
+      (error: unknown) => this.#precheckRetry(error, input, script, args, reservation),
     );
   }
 
-  /** After a Redis restart or failover the script cache is empty: EVAL once, else rethrow. */
+  /**
+   * After a Redis restart or failover the script cache is empty: EVAL once. A Redis older
+   * than 7.0 rejects `SET … NX GET` as a syntax error (before the script wrote anything):
+   * from then on this store reads before it writes.
+   */
   async #precheckRetry(
     error: unknown,
+    input: IpPrecheckInput,
     script: Script,
     args: readonly string[],
-    ipKey: string,
     reservation: string,
   ): Promise<IpPrecheckResult> {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    const reply = await this.#client.eval(script.lua, 1, ...args);
-    return this.#precheckResult(ipKey, reservation, reply);
+    try {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      const reply = await this.#client.eval(script.lua, 1, ...args);
+      return this.#precheckResult(input.ipKey, reservation, reply);
+    } catch (failure) {
+      if (!this.#setNxGet || !(failure instanceof Error) || !/syntax error/i.test(failure.message))
+        throw failure;
+      this.#setNxGet = false;
+      this.#lastLimits = null;
+      return this.precheckIp(input);
+    }
   }
 
   #precheckResult(ipKey: string, reservation: string, reply: unknown): IpPrecheckResult {
@@ -224,24 +243,22 @@ export class RedisCounterStore implements CounterStore {
     };
   }
 
-  /** See `CounterStore.precheckAccount`. */
-  precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
-    if (input.onlyIfThrottled === true) {
-      // Hot path: a fresh directory that does not list the account answers without Redis
-      // and without allocating (one shared, already resolved promise).
-      const snapshot = this.#throttles;
-      if (
-        performance.now() - snapshot.readAt < this.#throttleCacheMs / 2 &&
-        !snapshot.isOverflow &&
-        (snapshot.until.get(input.account) ?? 0) <= input.now
-      ) {
-        return NOT_THROTTLED_REPLY;
-      }
-    }
-    return this.#precheckAccount(input);
+  /**
+   * See `CounterStore.isSurelyUnthrottled`: true while this instance's copy of the
+   * throttled-account directory is fresh (under half its maximum age), complete, and does not
+   * list the account. Otherwise `precheckAccount` refreshes the copy or reads the account.
+   */
+  isSurelyUnthrottled(account: string, now: number): boolean {
+    const snapshot = this.#throttles;
+    return (
+      performance.now() - snapshot.readAt < this.#throttleCacheMs / 2 &&
+      !snapshot.isOverflow &&
+      (snapshot.until.get(account) ?? 0) <= now
+    );
   }
 
-  async #precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+  /** See `CounterStore.precheckAccount`. */
+  async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     if (input.onlyIfThrottled === true) {
       const snapshot = await this.#throttleSnapshot(input.now);
       const until = snapshot.until.get(input.account) ?? 0;
@@ -380,6 +397,7 @@ export class RedisCounterStore implements CounterStore {
       maxEntries: this.#maxEntries,
       botReason: BLOCK_REASONS.bot_activity,
       bruteReason: BLOCK_REASONS.brute_force,
+      setNxGet: this.#setNxGet,
     };
     const key = JSON.stringify(config);
     let found = this.#precheckScripts.get(key);
@@ -521,7 +539,6 @@ const NOT_THROTTLED: AccountPrecheckResult = Object.freeze({
   failures: 0,
   distinctIps: 0,
 });
-const NOT_THROTTLED_REPLY = Promise.resolve(NOT_THROTTLED);
 
 /** The account as stored in a failure slot: never ',', ';' or '|' (the separators). */
 function slotAccount(account: string): string {

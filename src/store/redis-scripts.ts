@@ -12,7 +12,8 @@
 //          reservation, 1 = failure (a pending one older than the pending TTL counts as one)
 //   block  active block, a cjson array {rule, reason, createdAt, expiresAt, manual, count,
 //          limit, windowMs}, or empty; expiry is logical (`expiresAt` vs `now`)
-// so a precheck is GET + SET PX: two calls on one key, whatever the rules.
+// so a precheck is GET + SET PX: two calls on one key, whatever the rules (one SET NX GET
+// for a fresh IP on Redis 7.0+).
 const IP_HELPERS = `
 local W = 13
 local function split(raw)
@@ -116,6 +117,11 @@ export interface PrecheckIpConfig {
   readonly maxEntries: number;
   readonly botReason: string;
   readonly bruteReason: string;
+  /**
+   * Redis 7.0+: a fresh IP is written by one `SET … NX GET` that also reads an existing
+   * state (one call instead of GET + SET). False: GET first (any Redis version).
+   */
+  readonly setNxGet: boolean;
 }
 
 /** Radix of the counts packed into the integer reply of the precheck script. */
@@ -139,24 +145,26 @@ export function precheckIpScript(c: PrecheckIpConfig): string {
   const keep = Math.max(c.botWindowMs, c.bruteWindowMs, c.pendingTtlMs);
   const R = PRECHECK_COUNT_RADIX;
   // A fresh IP (no key) is one request, no failure, no block, whenever every limit is at
-  // least 1: answered without parsing anything.
-  const fresh =
-    c.botLimit >= 1 && c.bruteLimit >= 1 && c.maxEntries >= 1
-      ? `
+  // least 1: written and answered without parsing anything. With NX GET the write of the
+  // fresh state doubles as the read: it returns the existing state and writes nothing.
+  const isFreshShortcut = c.botLimit >= 1 && c.bruteLimit >= 1 && c.maxEntries >= 1;
+  const freshState = `id == '' and t .. '||' or t .. '|0' .. t .. ',' .. id .. ',' .. ARGV[3] .. ';|'`;
+  const read =
+    isFreshShortcut && c.setNxGet
+      ? `local raw = redis.call('SET', KEYS[1], ${freshState}, 'PX', ${n(keep)}, 'NX', 'GET')
+if not raw then return id == '' and 16 or 17 end`
+      : isFreshShortcut
+        ? `local raw = redis.call('GET', KEYS[1])
 if not raw then
-  if id == '' then
-    redis.call('SET', KEYS[1], t .. '||', 'PX', ${n(keep)})
-    return 16
-  end
-  redis.call('SET', KEYS[1], t .. '|0' .. t .. ',' .. id .. ',' .. ARGV[3] .. ';|', 'PX', ${n(keep)})
-  return 17
+  redis.call('SET', KEYS[1], ${freshState}, 'PX', ${n(keep)})
+  return id == '' and 16 or 17
 end`
-      : '';
+        : `local raw = redis.call('GET', KEYS[1])`;
   return `local now = tonumber(ARGV[1])
 local id = ARGV[2]
-local raw = redis.call('GET', KEYS[1])
 local t = tostring(now)
-if #t ~= 13 then t = string.format('%013d', now) end${fresh}
+if #t ~= 13 then t = string.format('%013d', now) end
+${read}
 local exempt = ARGV[4] == '1'
 local botRaw, sltRaw, blkRaw = '', '', ''
 if raw then

@@ -344,6 +344,21 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         expect(stranger).toMatchObject({ isKnownIp: false, failures: 20, distinctIps: 5 });
       });
 
+      it('isSurelyUnthrottled: true for an idle account once looked at, never while throttled', async () => {
+        const store = getStore();
+        const account = `acct-${randomUUID()}`;
+        await store.precheckAccount({
+          ...accountPre(account, '10.0.0.1', T0),
+          onlyIfThrottled: true,
+        });
+        expect(store.isSurelyUnthrottled(account, T0 + 1)).toBe(true);
+        for (let i = 0; i < 20; i += 1) {
+          await store.recordAccount(accountFailure(account, `10.0.1.${i % 5}`, T0 + 10 + i));
+        }
+        expect(store.isSurelyUnthrottled(account, T0 + 100)).toBe(false);
+        expect(store.isSurelyUnthrottled(`acct-${randomUUID()}`, T0 + 100)).toBe(true);
+      });
+
       it('does not throttle many failures from few IPs', async () => {
         const store = getStore();
         const account = `acct-${randomUUID()}`;

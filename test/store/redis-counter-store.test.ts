@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from '../../src/store/index.ts';
 import { BOT, BRUTE_FORCE, describeCounterStoreContract } from './counter-store.contract.ts';
@@ -26,6 +26,9 @@ if (client === null) {
 } else {
   const store = new RedisCounterStore(client, { keyPrefix: prefix });
   describeCounterStoreContract('redis', () => store);
+  // The script variant for Redis older than 7.0 (no SET … NX GET): same contract.
+  const readFirst = new RedisCounterStore(client, { keyPrefix: prefix, setNxGet: false });
+  describeCounterStoreContract('redis, GET before SET (Redis < 7.0)', () => readFirst);
 
   describe('RedisCounterStore precheck script', () => {
     const now = 1_700_000_000_000;
@@ -83,6 +86,44 @@ if (client === null) {
         isExempt: false,
       });
       expect(recorded.failures).toBe(1);
+    });
+
+    it('switches to GET before SET by itself when Redis rejects SET NX GET (Redis < 7.0)', async () => {
+      // This Redis, except that it answers scripts using SET … NX GET as Redis 6.2 does
+      // (and starts with an empty script cache of its own).
+      const loaded = new Map<string, string>();
+      const isNxGet = (lua: string) => lua.includes("'NX', 'GET'");
+      let nxGetCalls = 0;
+      const runScript = (lua: string | undefined, args: (string | number)[]) => {
+        if (lua === undefined) return Promise.reject(new Error('NOSCRIPT No matching script.'));
+        if (isNxGet(lua)) {
+          nxGetCalls += 1;
+          return Promise.reject(new Error('ERR Error running script: ERR syntax error'));
+        }
+        loaded.set(createHash('sha1').update(lua).digest('hex'), lua);
+        return client.eval(lua, ...(args as [number, ...string[]]));
+      };
+      const redis62 = new Proxy(client, {
+        get(target, property) {
+          if (property === 'eval')
+            return (lua: string, ...args: (string | number)[]) => runScript(lua, args);
+          if (property === 'evalsha') {
+            return (sha: string, ...args: (string | number)[]) => runScript(loaded.get(sha), args);
+          }
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const old = new RedisCounterStore(redis62, { keyPrefix: prefix });
+      const ipKey = `10.6.${Math.floor(Math.random() * 250)}.1`;
+      const input = { ipKey, bruteForce: BRUTE_FORCE, botActivity: BOT, isExempt: false };
+      const first = await old.precheckIp({ ...input, now, account: 'acct-62' });
+      const second = await old.precheckIp({ ...input, now: now + 1, account: 'acct-62' });
+      expect(first).toMatchObject({ requests: 1, pending: 0, reservation: expect.any(String) });
+      expect(second).toMatchObject({ requests: 2, pending: 1, reservation: expect.any(String) });
+      // One refused NX GET, then only the read-first script (loaded once, then by its sha).
+      expect(nxGetCalls).toBe(1);
+      expect(loaded.size).toBe(1);
     });
 
     it('rejects maxEntriesPerKey outside 1..65535 (the reply packs counts in 16 bits)', () => {
