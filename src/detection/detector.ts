@@ -163,6 +163,10 @@ class DetectorImpl implements Detector {
     const { rules } = policy;
     const { now } = attempt;
     const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
+    // Only a throttled account needs reading before the password check; the store usually
+    // knows without I/O that it is not (then no second call and no Promise.all). Asked
+    // before the IP call so a throw here cannot leave that call's promise unobserved.
+    const needsAccount = account !== null && !this.#store.isSurelyUnthrottled(account, now);
     const ipReply = this.#store.precheckIp({
       ipKey,
       now,
@@ -171,19 +175,16 @@ class DetectorImpl implements Detector {
       botActivity: compiled.botActivity,
       isExempt,
     });
-    // Only a throttled account needs reading before the password check; the store usually
-    // knows without I/O that it is not (then no second call and no Promise.all).
-    const acctReply =
-      account === null || this.#store.isSurelyUnthrottled(account, now)
-        ? null
-        : this.#store.precheckAccount({
-            account,
-            ipKey,
-            now,
-            guard: compiled.guard,
-            knownIpTtlMs: compiled.knownIpTtlMs,
-            onlyIfThrottled: true,
-          });
+    const acctReply = needsAccount
+      ? this.#store.precheckAccount({
+          account,
+          ipKey,
+          now,
+          guard: compiled.guard,
+          knownIpTtlMs: compiled.knownIpTtlMs,
+          onlyIfThrottled: true,
+        })
+      : null;
     let ip: IpPrecheckResult;
     let acct: AccountPrecheckResult | null = null;
     if (acctReply === null) {

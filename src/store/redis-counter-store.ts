@@ -62,10 +62,12 @@ interface ThrottleSnapshot {
 interface Script {
   readonly lua: string;
   readonly sha: string;
+  /** Writes with `SET … NX GET` (Redis 7.0+). */
+  readonly usesSetNxGet?: boolean;
 }
 
-function script(lua: string): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+function script(lua: string, usesSetNxGet = false): Script {
+  return { lua, sha: createHash('sha1').update(lua).digest('hex'), usesSetNxGet };
 }
 
 const SCRIPTS = {
@@ -165,10 +167,13 @@ export class RedisCounterStore implements CounterStore {
       const reply = await this.#client.eval(script.lua, 1, ...args);
       return this.#precheckResult(input.ipKey, reservation, reply);
     } catch (failure) {
-      if (!this.#setNxGet || !(failure instanceof Error) || !/syntax error/i.test(failure.message))
-        throw failure;
-      this.#setNxGet = false;
-      this.#lastLimits = null;
+      // Decided by the script that failed, not the store's current choice: calls already in
+      // flight with the NX GET script when the first one switched must retry too.
+      if (script.usesSetNxGet !== true || !isSyntaxError(failure)) throw failure;
+      if (this.#setNxGet) {
+        this.#setNxGet = false;
+        this.#lastLimits = null;
+      }
       return this.precheckIp(input);
     }
   }
@@ -404,7 +409,7 @@ export class RedisCounterStore implements CounterStore {
     if (found === undefined) {
       // Policies change rarely; a caller passing ever-new limits must not grow this forever.
       if (this.#precheckScripts.size >= 64) this.#precheckScripts.clear();
-      found = script(precheckIpScript(config));
+      found = script(precheckIpScript(config), config.setNxGet);
       this.#precheckScripts.set(key, found);
     }
     this.#lastLimits = { bot, bruteForce, script: found };
@@ -544,6 +549,11 @@ const NOT_THROTTLED: AccountPrecheckResult = Object.freeze({
 function slotAccount(account: string): string {
   // Raw values never hold '%' and escaped ones always do, so two accounts never collide.
   return /[,;|%]/.test(account) ? encodeURIComponent(account) : account;
+}
+
+/** Redis's answer to an option it does not know (here: `SET … NX GET` before 7.0). */
+function isSyntaxError(error: unknown): boolean {
+  return error instanceof Error && /syntax error/i.test(error.message);
 }
 
 function flag(value: boolean): string {

@@ -8,7 +8,11 @@ import {
   LOGIN_BOT_MESSAGE,
   SIGNUP_BOT_MESSAGE,
 } from '../../src/detection/index.ts';
-import { MemoryCounterStore } from '../../src/store/index.ts';
+import {
+  type AccountPrecheckInput,
+  type AccountPrecheckResult,
+  MemoryCounterStore,
+} from '../../src/store/index.ts';
 import { attempt, fakeClock, recordingBus, ticketOf } from './helpers.ts';
 
 function setup(policy: DetectionPolicy = DEFAULT_POLICY, store = new MemoryCounterStore()) {
@@ -303,5 +307,26 @@ describe('detector: events', () => {
     expect(known.action).toBe('allow');
     await flush();
     expect(events.some((e) => e.type === 'account_guard' && e.severity === 'high')).toBe(true);
+  });
+
+  it('a login reads the account from the store only while the account is throttled', async () => {
+    class CountingStore extends MemoryCounterStore {
+      accountReads = 0;
+      override precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
+        this.accountReads += 1;
+        return super.precheckAccount(input);
+      }
+    }
+    const store = new CountingStore();
+    const { detector, clock } = setup(DEFAULT_POLICY, store);
+    for (let i = 0; i < 19; i += 1)
+      await failLogin(detector, clock.now(), { ip: `198.51.100.${i % 5}` });
+    expect(store.accountReads).toBe(0);
+    await failLogin(detector, clock.now(), { ip: '198.51.100.4' });
+    const stranger = await detector.precheck(
+      attempt('login', clock.now(), { ip: '198.51.100.200' }),
+    );
+    expect(stranger).toMatchObject({ action: 'block', code: 'ACCOUNT_THROTTLED' });
+    expect(store.accountReads).toBe(1);
   });
 });

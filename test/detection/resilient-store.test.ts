@@ -6,7 +6,7 @@ import {
   type IpRecordInput,
   MemoryCounterStore,
 } from '../../src/store/index.ts';
-import { BOT, BRUTE_FORCE } from '../store/counter-store.contract.ts';
+import { accountFailure, BOT, BRUTE_FORCE } from '../store/counter-store.contract.ts';
 
 // A primary store whose getBlock answers after `delayMs` (or never), counting calls.
 function slowPrimary(delayMs: number | null): CounterStore & { calls: number } {
@@ -118,6 +118,27 @@ describe('ResilientCounterStore', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(recordCalls).toBe(0);
+    store.close();
+  });
+
+  it('isSurelyUnthrottled asks the store in use: the primary, the fallback while degraded', async () => {
+    class DownForBlocks extends MemoryCounterStore {
+      override getBlock(): Promise<null> {
+        return Promise.reject(new Error('connection lost'));
+      }
+    }
+    const primary = new DownForBlocks();
+    const now = 1_700_000_000_000;
+    for (let i = 0; i < 20; i += 1) {
+      await primary.recordAccount(accountFailure('acct-t', `10.0.1.${i % 5}`, now + i));
+    }
+    const { store } = setup(primary);
+    expect(store.isSurelyUnthrottled('acct-t', now + 100)).toBe(false);
+    await store.getBlock('1.2.3.4', now);
+    expect(store.status()).toBe('degraded');
+    expect(store.isSurelyUnthrottled('acct-t', now + 100)).toBe(true);
+    expect(await store.probeNow()).toBe('ok');
+    expect(store.isSurelyUnthrottled('acct-t', now + 100)).toBe(false);
     store.close();
   });
 });

@@ -429,7 +429,8 @@ function accountPre(account: string, ipKey: string, now: number) {
   return { account, ipKey, now, guard: GUARD, knownIpTtlMs: 90 * DAY };
 }
 
-function accountFailure(account: string, ipKey: string, now: number) {
+/** A failed login's `recordAccount` input (default guard limits). */
+export function accountFailure(account: string, ipKey: string, now: number) {
   return {
     account,
     ipKey,
