@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -15,6 +14,7 @@ import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
+import { installSecurityHeaders } from './plugins/security-headers.ts';
 import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
@@ -85,7 +85,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     // While draining, end keep-alive connections after their response so close() can finish.
     if (isClosing) reply.header('connection', 'close');
   });
-  await app.register(helmet, { global: true });
+  installSecurityHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'flux-auth', version: '0.1.0' },
