@@ -12,8 +12,8 @@ import {
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Measured time per side, split into interleaved rounds so drift and noise hit both. */
-const DURATION_MS = 5000;
-const ROUNDS = 10;
+const DURATION_MS = 10_000;
+const ROUNDS = 20;
 const WARMUP_MS = 1500;
 const CONCURRENCY = 32;
 
