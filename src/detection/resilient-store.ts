@@ -171,35 +171,89 @@ export class ResilientCounterStore implements CounterStore {
   async ping(): Promise<void> {}
 
   /**
-   * `onAbandoned` receives a primary answer that arrived after the call was already served
-   * by the fallback (hard timeout), to undo its side effects.
+   * One primary call under watch: its answer when it settles in time; the fallback's on an
+   * error or when unanswered after the hard limit. A call slower than `timeoutMs` still
+   * answers from the primary (counts stay exact) but extends the slow streak; a streak of
+   * `slowCallsToDegrade` switches everyone to the fallback. `onAbandoned` receives a primary
+   * answer that arrived after the fallback answered, to undo its side effects.
+   * Not `async` and no named closures: one promise, one timer and one small record per call
+   * (under tsx every named closure costs a `__name` call).
    */
-  async #run<T>(
+  #run<T>(
     operation: (store: CounterStore) => Promise<T>,
     onAbandoned?: (late: T) => void,
   ): Promise<T> {
     if (this.#status === 'degraded') return operation(this.#fallback);
-    const call = operation(this.#primary);
-    // A late answer or error from the primary must not surface as an unhandled rejection.
-    call.catch(() => {});
+    let call: Promise<T>;
     try {
-      if (await settlesWithin(call, this.#timeoutMs)) {
-        this.#slowStreak = 0;
-        return await call;
-      }
-      // Slow, not dead: this answer still comes from the primary (up to the hard limit) so
-      // counts stay exact; only a streak of slow calls switches everyone to the fallback.
-      this.#slowStreak += 1;
-      if (this.#slowStreak >= this.#slowCallsToDegrade) {
-        this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
-      }
-      if (await settlesWithin(call, this.#hardTimeoutMs - this.#timeoutMs)) return await call;
-      if (onAbandoned !== undefined) call.then(onAbandoned, () => {});
-      this.#degrade(new Error(`store call over ${this.#hardTimeoutMs} ms`));
+      call = operation(this.#primary);
     } catch (error) {
       this.#degrade(error);
+      return operation(this.#fallback);
     }
-    return operation(this.#fallback);
+    return new Promise<T>((resolve) => {
+      const watch: Watch<T> = {
+        phase: 'waiting',
+        timer: undefined,
+        operation,
+        onAbandoned,
+        resolve,
+      };
+      watch.timer = this.#judgeAfter(this.#timeoutMs, () => this.#onSlow(watch, call));
+      call.then(
+        (value) => this.#onAnswer(watch, value),
+        (error: unknown) => this.#onFailure(watch, error),
+      );
+    });
+  }
+
+  /**
+   * Runs `judge` after `ms` and one more loop turn: a reply that reached the socket while the
+   * event loop was busy is read (in the poll phase) first, so our own stalls are not blamed
+   * on the primary.
+   */
+  #judgeAfter(ms: number, judge: () => void): NodeJS.Timeout {
+    return setTimeout(() => setImmediate(judge), ms);
+  }
+
+  #onAnswer<T>(watch: Watch<T>, value: T): void {
+    if (watch.phase === 'done') return;
+    if (watch.phase === 'waiting') this.#slowStreak = 0;
+    watch.phase = 'done';
+    clearTimeout(watch.timer);
+    watch.resolve(value);
+  }
+
+  #onFailure<T>(watch: Watch<T>, error: unknown): void {
+    if (watch.phase === 'done') return;
+    watch.phase = 'done';
+    clearTimeout(watch.timer);
+    this.#answerFromFallback(watch, error);
+  }
+
+  /** Slow, not dead: keep waiting for the primary up to the hard limit. */
+  #onSlow<T>(watch: Watch<T>, call: Promise<T>): void {
+    if (watch.phase !== 'waiting') return;
+    watch.phase = 'slow';
+    this.#slowStreak += 1;
+    if (this.#slowStreak >= this.#slowCallsToDegrade) {
+      this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
+    }
+    const rest = this.#hardTimeoutMs - this.#timeoutMs;
+    watch.timer = this.#judgeAfter(rest, () => this.#onHardLimit(watch, call));
+  }
+
+  #onHardLimit<T>(watch: Watch<T>, call: Promise<T>): void {
+    if (watch.phase !== 'slow') return;
+    watch.phase = 'done';
+    const { onAbandoned } = watch;
+    if (onAbandoned !== undefined) call.then(onAbandoned, () => {});
+    this.#answerFromFallback(watch, new Error(`store call over ${this.#hardTimeoutMs} ms`));
+  }
+
+  #answerFromFallback<T>(watch: Watch<T>, error: unknown): void {
+    this.#degrade(error);
+    watch.resolve(watch.operation(this.#fallback));
   }
 
   #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -249,20 +303,11 @@ export class ResilientCounterStore implements CounterStore {
   }
 }
 
-/**
- * True when `promise` settles within `ms`. A reply that reached the socket while the event
- * loop was busy is read in the poll phase, before setImmediate runs: waiting one more turn
- * keeps our own stalls from being blamed on Redis.
- */
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let isSettled = false;
-    const timer = setTimeout(() => setImmediate(() => resolve(isSettled)), ms);
-    const done = () => {
-      isSettled = true;
-      clearTimeout(timer);
-      resolve(true);
-    };
-    promise.then(done, done);
-  });
+/** A primary call under watch (see `ResilientCounterStore.#run`). */
+interface Watch<T> {
+  phase: 'waiting' | 'slow' | 'done';
+  timer: NodeJS.Timeout | undefined;
+  readonly operation: (store: CounterStore) => Promise<T>;
+  readonly onAbandoned: ((late: T) => void) | undefined;
+  readonly resolve: (value: T | Promise<T>) => void;
 }
