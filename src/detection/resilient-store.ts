@@ -183,13 +183,13 @@ export class ResilientCounterStore implements CounterStore {
     operation: (store: CounterStore) => Promise<T>,
     onAbandoned?: (late: T) => void,
   ): Promise<T> {
-    if (this.#status === 'degraded') return operation(this.#fallback);
+    if (this.#status === 'degraded') return this.#fromFallback(operation);
     let call: Promise<T>;
     try {
       call = operation(this.#primary);
     } catch (error) {
       this.#degrade(error);
-      return operation(this.#fallback);
+      return this.#fromFallback(operation);
     }
     return new Promise<T>((resolve) => {
       const watch: Watch<T> = {
@@ -226,6 +226,8 @@ export class ResilientCounterStore implements CounterStore {
 
   #onFailure<T>(watch: Watch<T>, error: unknown): void {
     if (watch.phase === 'done') return;
+    // Answered in time, if with an error: not a slow call (the error degrades on its own).
+    if (watch.phase === 'waiting') this.#slowStreak = 0;
     watch.phase = 'done';
     clearTimeout(watch.timer);
     this.#answerFromFallback(watch, error);
@@ -253,7 +255,16 @@ export class ResilientCounterStore implements CounterStore {
 
   #answerFromFallback<T>(watch: Watch<T>, error: unknown): void {
     this.#degrade(error);
-    watch.resolve(watch.operation(this.#fallback));
+    watch.resolve(this.#fromFallback(watch.operation));
+  }
+
+  /** The fallback's answer; a synchronous throw becomes a rejection (never a crash). */
+  #fromFallback<T>(operation: (store: CounterStore) => Promise<T>): Promise<T> {
+    try {
+      return operation(this.#fallback);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -279,6 +290,8 @@ export class ResilientCounterStore implements CounterStore {
 
   #recover(): void {
     if (this.#status === 'ok') return;
+    // A streak that ended in degrading must not degrade again at the first slow call after.
+    this.#slowStreak = 0;
     this.#status = 'ok';
     this.close();
     this.#publish('detection_store_recovered', 'info', { store: 'primary' });

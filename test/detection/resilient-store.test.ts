@@ -54,6 +54,35 @@ describe('ResilientCounterStore', () => {
     store.close();
   });
 
+  it('after recovering, one slow call does not degrade again (the streak starts over)', async () => {
+    const primary = slowPrimary(60);
+    const { store } = setup(primary);
+    for (let i = 0; i < 3; i += 1) await store.getBlock('1.2.3.4', 0);
+    expect(store.status()).toBe('degraded');
+    expect(await store.probeNow()).toBe('ok');
+    await store.getBlock('1.2.3.4', 0);
+    expect(store.status()).toBe('ok');
+    store.close();
+  });
+
+  it('a fallback that throws synchronously rejects the call instead of crashing', async () => {
+    const failing = new MemoryCounterStore();
+    failing.getBlock = () => Promise.reject(new Error('primary down'));
+    const fallback = new MemoryCounterStore();
+    fallback.getBlock = () => {
+      throw new Error('fallback broken');
+    };
+    const store = new ResilientCounterStore({
+      primary: failing,
+      fallback,
+      bus: new SecurityEventBus(),
+    });
+    await expect(store.getBlock('1.2.3.4', 0)).rejects.toThrow('fallback broken');
+    expect(store.status()).toBe('degraded');
+    await expect(store.getBlock('1.2.3.4', 0)).rejects.toThrow('fallback broken');
+    store.close();
+  });
+
   it('fails over after the hard limit when the primary never answers', async () => {
     const { store } = setup(slowPrimary(null));
     const started = performance.now();
