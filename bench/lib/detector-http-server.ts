@@ -27,10 +27,7 @@ const loaded = loadConfig(env, {
 if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
 const config = loaded.config;
 
-// Default policy; only the brute-force limit is raised, because the login handler leaves the
-// brute-force reservation of a login that fails validation (malformed email) pending, and the
-// malformed-email load would otherwise fill every source address's window after 5 requests.
-// The same store script runs whatever the limit is.
+// The default policy unless the bench passes a partial one (merged over the defaults).
 const parsed = parsePolicy(JSON.parse(process.env.BENCH_POLICY ?? '{}'));
 if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
 

@@ -22,6 +22,8 @@ export interface DetectorHttpServerOptions {
   readonly redisKeyPrefix?: string;
   /** A partial detection policy (JSON-able), merged over the defaults. */
   readonly policy?: unknown;
+  /** Extra Node flags for the server process (e.g. `--cpu-prof` while investigating). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -55,7 +57,7 @@ export async function startDetectorHttpServer(
   const child: ChildProcess = fork(join(import.meta.dirname, 'detector-http-server.ts'), [], {
     cwd: REPO_ROOT,
     env,
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...(options.nodeArgs ?? []), '--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';

@@ -8,7 +8,12 @@ export {
 } from './account-service.ts';
 export { CommonPasswordList } from './common-passwords.ts';
 export { HashQueue, type HashQueueOptions } from './hash-queue.ts';
-export { canonicalEmail, EMAIL_MAX_LENGTH, normalizeEmail } from './normalize-email.ts';
+export {
+  canonicalEmail,
+  EMAIL_MAX_LENGTH,
+  emailProblem,
+  normalizeEmail,
+} from './normalize-email.ts';
 export {
   type Argon2Params,
   DEFAULT_ARGON2_PARAMS,

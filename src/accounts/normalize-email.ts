@@ -14,17 +14,22 @@ export function canonicalEmail(input: string): string {
   return input.trim().normalize('NFKC').toLowerCase();
 }
 
+/** Why a canonical email (see `canonicalEmail`) is refused, or null when it is acceptable. */
+export function emailProblem(email: string): string | null {
+  // UTF-16 length bounds the code point count: count code points only for long strings.
+  if (email.length > EMAIL_MAX_LENGTH && [...email].length > EMAIL_MAX_LENGTH) {
+    return `Email must be at most ${EMAIL_MAX_LENGTH} characters`;
+  }
+  return EMAIL_SHAPE.test(email) ? null : 'Email must look like name@example.com';
+}
+
 /**
  * Canonical form of an email (see `canonicalEmail`), validated. Throws ValidationError('email')
- * when too long or not `local@domain`.
+ * when too long or not `local@domain` (see `emailProblem`).
  */
 export function normalizeEmail(input: string): string {
   const email = canonicalEmail(input);
-  if ([...email].length > EMAIL_MAX_LENGTH) {
-    throw new ValidationError('email', `Email must be at most ${EMAIL_MAX_LENGTH} characters`);
-  }
-  if (!EMAIL_SHAPE.test(email)) {
-    throw new ValidationError('email', 'Email must look like name@example.com');
-  }
+  const problem = emailProblem(email);
+  if (problem !== null) throw new ValidationError('email', problem);
   return email;
 }

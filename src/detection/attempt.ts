@@ -14,7 +14,11 @@ export interface Attempt {
   readonly ip: string;
   readonly userAgent: string;
   readonly route: AuthRoute;
-  /** Normalised email submitted on signup/login, whether or not the account exists. */
+  /**
+   * Normalised email submitted on signup/login, whether or not the account exists. Absent on
+   * a login whose body fails validation: it never reaches the password check, so it is
+   * counted (bot_activity, blocks) but reserves no failure slot.
+   */
   readonly account?: string;
   /** Authenticated user on token routes (refresh, me, logout), when known. */
   readonly userId?: string;

@@ -162,7 +162,10 @@ class DetectorImpl implements Detector {
   ): Promise<Decision> {
     const { rules } = policy;
     const { now } = attempt;
-    const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
+    const account =
+      attempt.route === 'login' && attempt.account !== undefined
+        ? hashAccount(attempt.account)
+        : null;
     // Only a throttled account needs reading before the password check; the store usually
     // knows without I/O that it is not (then no second call and no Promise.all). Asked
     // before the IP call so a throw here cannot leave that call's promise unobserved.

@@ -45,6 +45,16 @@ function withRule<K extends keyof DetectionPolicy['rules']>(
 }
 
 describe('detector: brute force', () => {
+  it('a login refused before any password check (no account) is counted but holds no slot', async () => {
+    const { detector, clock } = setup();
+    // Five logins in flight hold all five failure slots of this IP.
+    for (let i = 0; i < 5; i += 1) ticketOf(await detector.precheck(attempt('login', clock.now())));
+    const garbage = await detector.precheck(attempt('login', clock.now(), { account: undefined }));
+    expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: null });
+    const sixth = await detector.precheck(attempt('login', clock.now()));
+    expect(sixth).toMatchObject({ action: 'block', code: 'RATE_LIMITED' });
+  });
+
   it('attempts 1-5 are allowed, the 6th is refused for about an hour', async () => {
     const { detector, clock, events, flush } = setup();
     for (let i = 0; i < 5; i += 1) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalEmail } from '../../accounts/index.ts';
+import { canonicalEmail, emailProblem } from '../../accounts/index.ts';
 import type { AuthRoute, Outcome, Ticket } from '../../detection/attempt.ts';
 import type { DetectorPort } from '../ports.ts';
 
@@ -23,12 +23,25 @@ export const NO_DETECTION: DetectorPort = {
   record: async () => {},
 };
 
-// Runs before validation: every spelling of one address shares one counter, even when the
-// address is malformed and later refused.
+// Runs before validation: every spelling of one address shares one counter.
 function accountKeyOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const email = (body as Record<string, unknown>).email;
   return typeof email === 'string' ? canonicalEmail(email) : undefined;
+}
+
+/**
+ * The account a login attempt is counted against, or undefined when the request is refused
+ * before any password check: its body fails the route's schema (the same compiled validator
+ * that answers 400 next) or its email fails `emailProblem` (what `login` checks first).
+ * Such a login is counted as a request but reserves no failure slot, so a flood of garbage
+ * costs one store call each and nothing to hand back. Only ever undefined for a login that
+ * is certain to be refused: a login that reaches the password check always holds a slot.
+ */
+function loginAccountOf(request: FastifyRequest): string | undefined {
+  if (!request.validateInput(request.body, 'body')) return undefined;
+  const email = accountKeyOf(request.body);
+  return email !== undefined && emailProblem(email) === null ? email : undefined;
 }
 
 /**
@@ -44,7 +57,7 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? '',
       route,
-      account: accountKeyOf(request.body),
+      account: route === 'login' ? loginAccountOf(request) : accountKeyOf(request.body),
       requestId: request.id,
       now: clock(),
     };
