@@ -14,12 +14,15 @@ export interface Attempt {
   readonly ip: string;
   readonly userAgent: string;
   readonly route: AuthRoute;
-  /**
-   * Normalised email submitted on signup/login, whether or not the account exists. Absent on
-   * a login whose body fails validation: it never reaches the password check, so it is
-   * counted (bot_activity, blocks) but reserves no failure slot.
-   */
+  /** Normalised email submitted on signup/login, whether or not the account exists. */
   readonly account?: string;
+  /**
+   * True for a login certain to be refused before any password check (its body fails the
+   * route's validation or its email fails `emailProblem`): it is counted (bot_activity,
+   * blocks) but reserves no failure slot. Its ticket still carries the account key, so a
+   * wrong prediction could only count a failure without a slot, never skip counting it.
+   */
+  readonly isRefusedBeforeCheck?: boolean;
   /** Authenticated user on token routes (refresh, me, logout), when known. */
   readonly userId?: string;
   readonly requestId: string;

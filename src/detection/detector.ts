@@ -162,25 +162,24 @@ class DetectorImpl implements Detector {
   ): Promise<Decision> {
     const { rules } = policy;
     const { now } = attempt;
-    const account =
-      attempt.route === 'login' && attempt.account !== undefined
-        ? hashAccount(attempt.account)
-        : null;
+    const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
+    // A login refused before any password check reserves no slot and needs no account read.
+    const slotAccount = attempt.isRefusedBeforeCheck === true ? null : account;
     // Only a throttled account needs reading before the password check; the store usually
     // knows without I/O that it is not (then no second call and no Promise.all). Asked
     // before the IP call so a throw here cannot leave that call's promise unobserved.
-    const needsAccount = account !== null && !this.#store.isSurelyUnthrottled(account, now);
+    const needsAccount = slotAccount !== null && !this.#store.isSurelyUnthrottled(slotAccount, now);
     const ipReply = this.#store.precheckIp({
       ipKey,
       now,
-      account,
+      account: slotAccount,
       bruteForce: compiled.bruteForce,
       botActivity: compiled.botActivity,
       isExempt,
     });
     const acctReply = needsAccount
       ? this.#store.precheckAccount({
-          account,
+          account: slotAccount,
           ipKey,
           now,
           guard: compiled.guard,

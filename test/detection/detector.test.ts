@@ -45,12 +45,15 @@ function withRule<K extends keyof DetectionPolicy['rules']>(
 }
 
 describe('detector: brute force', () => {
-  it('a login refused before any password check (no account) is counted but holds no slot', async () => {
+  it('a login refused before any password check is counted but holds no slot', async () => {
     const { detector, clock } = setup();
     // Five logins in flight hold all five failure slots of this IP.
     for (let i = 0; i < 5; i += 1) ticketOf(await detector.precheck(attempt('login', clock.now())));
-    const garbage = await detector.precheck(attempt('login', clock.now(), { account: undefined }));
-    expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: null });
+    const garbage = await detector.precheck(
+      attempt('login', clock.now(), { isRefusedBeforeCheck: true }),
+    );
+    // No slot, but the account key stays on the ticket: a failure would still be counted.
+    expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: expect.any(String) });
     const sixth = await detector.precheck(attempt('login', clock.now()));
     expect(sixth).toMatchObject({ action: 'block', code: 'RATE_LIMITED' });
   });

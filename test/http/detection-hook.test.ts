@@ -39,17 +39,26 @@ describe('precheck hook', () => {
   const login = (payload: unknown) =>
     app.inject({ method: 'POST', url: '/api/auth/login', payload: payload as object });
 
-  it('a login that will fail validation is checked without an account (no failure slot)', async () => {
+  it('flags a login certain to be refused before the password check (it holds no slot)', async () => {
     attempts.length = 0;
     expect((await login({ email: 'not-an-email', password: 'whatever 1' })).statusCode).toBe(400);
     expect((await login({ email: 'A@Example.com' })).statusCode).toBe(400);
     expect(
       (await login({ email: ' A@Example.COM ', password: 'wrong password 1' })).statusCode,
     ).toBe(401);
-    expect(attempts.map((a) => [a.route, a.account])).toEqual([
-      ['login', undefined],
-      ['login', undefined],
-      ['login', 'a@example.com'],
+    // NFKC (full-width letters) and a long address of astral characters: over 254 UTF-16
+    // units but not over 254 code points. Both reach the password check, so both hold a slot.
+    expect(
+      (await login({ email: 'ａ@example.com', password: 'wrong password 1' })).statusCode,
+    ).toBe(401);
+    const astral = `${'\u{1F600}'.repeat(200)}@x.io`;
+    expect((await login({ email: astral, password: 'wrong password 1' })).statusCode).toBe(401);
+    expect(attempts.map((a) => [a.account, a.isRefusedBeforeCheck])).toEqual([
+      ['not-an-email', true],
+      ['a@example.com', true],
+      ['a@example.com', false],
+      ['a@example.com', false],
+      [astral, false],
     ]);
   });
 });

@@ -31,17 +31,15 @@ function accountKeyOf(body: unknown): string | undefined {
 }
 
 /**
- * The account a login attempt is counted against, or undefined when the request is refused
- * before any password check: its body fails the route's schema (the same compiled validator
- * that answers 400 next) or its email fails `emailProblem` (what `login` checks first).
- * Such a login is counted as a request but reserves no failure slot, so a flood of garbage
- * costs one store call each and nothing to hand back. Only ever undefined for a login that
- * is certain to be refused: a login that reaches the password check always holds a slot.
+ * True when a login is certain to be refused before any password check: its body fails the
+ * route's schema (the same compiled validator that answers 400 next) or its email fails
+ * `emailProblem` (what `login` checks first). Such a login is counted as a request but
+ * reserves no failure slot, so a flood of garbage costs one store call each and nothing to
+ * hand back; a login that reaches the password check always holds a slot.
  */
-function loginAccountOf(request: FastifyRequest): string | undefined {
-  if (!request.validateInput(request.body, 'body')) return undefined;
-  const email = accountKeyOf(request.body);
-  return email !== undefined && emailProblem(email) === null ? email : undefined;
+function isRefusedBeforeCheck(request: FastifyRequest, account: string | undefined): boolean {
+  if (!request.validateInput(request.body, 'body')) return true;
+  return account === undefined || emailProblem(account) !== null;
 }
 
 /**
@@ -53,11 +51,13 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
   return async function precheck(request: FastifyRequest, reply: FastifyReply) {
     const route = request.routeOptions.config.detectionRoute;
     if (!route) return;
+    const account = accountKeyOf(request.body);
     const attempt = {
       ip: request.ip,
       userAgent: request.headers['user-agent'] ?? '',
       route,
-      account: route === 'login' ? loginAccountOf(request) : accountKeyOf(request.body),
+      account,
+      isRefusedBeforeCheck: route === 'login' && isRefusedBeforeCheck(request, account),
       requestId: request.id,
       now: clock(),
     };
