@@ -14,6 +14,7 @@ import {
   type RefreshCountInput,
   type SetBlockInput,
 } from '../store/index.ts';
+import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
 
 /** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
 export type StoreStatus = 'ok' | 'degraded';
@@ -51,6 +52,8 @@ export class ResilientCounterStore implements CounterStore {
   readonly #hardTimeoutMs: number;
   readonly #slowCallsToDegrade: number;
   #slowStreak = 0;
+  /** Primary calls in flight, judged slow `timeoutMs` after they started (one shared timer). */
+  readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
   #status: StoreStatus = 'ok';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
@@ -65,6 +68,7 @@ export class ResilientCounterStore implements CounterStore {
     this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 250, this.#timeoutMs);
     this.#slowCallsToDegrade = options.slowCallsToDegrade ?? 3;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
   }
 
   /** For `/ready` and metrics. */
@@ -194,12 +198,15 @@ export class ResilientCounterStore implements CounterStore {
     return new Promise<T>((resolve) => {
       const watch: Watch<T> = {
         phase: 'waiting',
-        timer: undefined,
+        deadline: 0,
+        hardTimer: undefined,
+        call,
         operation,
         onAbandoned,
         resolve,
       };
-      watch.timer = this.#judgeAfter(this.#timeoutMs, () => this.#onSlow(watch, call));
+      // Variance only: the queue never resolves a watch, it only judges it slow.
+      this.#slowCalls.add(watch as unknown as Watch<unknown>);
       call.then(
         (value) => this.#onAnswer(watch, value),
         (error: unknown) => this.#onFailure(watch, error),
@@ -207,34 +214,31 @@ export class ResilientCounterStore implements CounterStore {
     });
   }
 
-  /**
-   * Runs `judge` after `ms` and one more loop turn: a reply that reached the socket while the
-   * event loop was busy is read (in the poll phase) first, so our own stalls are not blamed
-   * on the primary.
-   */
-  #judgeAfter(ms: number, judge: () => void): NodeJS.Timeout {
-    return setTimeout(() => setImmediate(judge), ms);
-  }
-
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
-    if (watch.phase === 'waiting') this.#slowStreak = 0;
-    watch.phase = 'done';
-    clearTimeout(watch.timer);
+    this.#finish(watch);
     watch.resolve(value);
   }
 
+  /** An error in time is not a slow call: it resets the streak, and degrades by itself. */
   #onFailure<T>(watch: Watch<T>, error: unknown): void {
     if (watch.phase === 'done') return;
-    // Answered in time, if with an error: not a slow call (the error degrades on its own).
-    if (watch.phase === 'waiting') this.#slowStreak = 0;
-    watch.phase = 'done';
-    clearTimeout(watch.timer);
+    this.#finish(watch);
     this.#answerFromFallback(watch, error);
   }
 
-  /** Slow, not dead: keep waiting for the primary up to the hard limit. */
-  #onSlow<T>(watch: Watch<T>, call: Promise<T>): void {
+  #finish<T>(watch: Watch<T>): void {
+    if (watch.phase === 'waiting') this.#slowStreak = 0;
+    else clearTimeout(watch.hardTimer);
+    watch.phase = 'done';
+    this.#slowCalls.settled();
+  }
+
+  /**
+   * Slow, not dead: keep waiting for the primary up to the hard limit. Judged one loop turn
+   * after the limit (see `SlowCallQueue`), as is the hard limit below.
+   */
+  #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
     watch.phase = 'slow';
     this.#slowStreak += 1;
@@ -242,14 +246,14 @@ export class ResilientCounterStore implements CounterStore {
       this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
     }
     const rest = this.#hardTimeoutMs - this.#timeoutMs;
-    watch.timer = this.#judgeAfter(rest, () => this.#onHardLimit(watch, call));
+    watch.hardTimer = setTimeout(() => setImmediate(() => this.#onHardLimit(watch)), rest);
   }
 
-  #onHardLimit<T>(watch: Watch<T>, call: Promise<T>): void {
+  #onHardLimit<T>(watch: Watch<T>): void {
     if (watch.phase !== 'slow') return;
     watch.phase = 'done';
     const { onAbandoned } = watch;
-    if (onAbandoned !== undefined) call.then(onAbandoned, () => {});
+    if (onAbandoned !== undefined) watch.call.then(onAbandoned, () => {});
     this.#answerFromFallback(watch, new Error(`store call over ${this.#hardTimeoutMs} ms`));
   }
 
@@ -317,9 +321,11 @@ export class ResilientCounterStore implements CounterStore {
 }
 
 /** A primary call under watch (see `ResilientCounterStore.#run`). */
-interface Watch<T> {
+interface Watch<T> extends QueuedCall {
   phase: 'waiting' | 'slow' | 'done';
-  timer: NodeJS.Timeout | undefined;
+  /** The hard-limit timer, once the call is slow. */
+  hardTimer: NodeJS.Timeout | undefined;
+  readonly call: Promise<T>;
   readonly operation: (store: CounterStore) => Promise<T>;
   readonly onAbandoned: ((late: T) => void) | undefined;
   readonly resolve: (value: T | Promise<T>) => void;
