@@ -180,8 +180,8 @@ export class ResilientCounterStore implements CounterStore {
    * answers from the primary (counts stay exact) but extends the slow streak; a streak of
    * `slowCallsToDegrade` switches everyone to the fallback. `onAbandoned` receives a primary
    * answer that arrived after the fallback answered, to undo its side effects.
-   * Not `async` and no named closures: one promise, one timer and one small record per call
-   * (under tsx every named closure costs a `__name` call).
+   * Not `async` and no named closures: one promise and one small record per call, the slow
+   * timer shared (`SlowCallQueue`; under tsx every named closure costs a `__name` call).
    */
   #run<T>(
     operation: (store: CounterStore) => Promise<T>,
