@@ -21,8 +21,10 @@ export interface Attempt {
    * route's validation or its email fails `emailProblem`): it is counted (bot_activity,
    * blocks) but reserves no failure slot. Its ticket still carries the account key, so a
    * wrong prediction could only count a failure without a slot, never skip counting it.
+   * A function, asked only when a slot would be reserved: a blocked IP's flood never pays
+   * for the validation.
    */
-  readonly isRefusedBeforeCheck?: boolean;
+  readonly isRefusedBeforeCheck?: () => boolean;
   /** Authenticated user on token routes (refresh, me, logout), when known. */
   readonly userId?: string;
   readonly requestId: string;

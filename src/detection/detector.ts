@@ -164,7 +164,8 @@ class DetectorImpl implements Detector {
     const { now } = attempt;
     const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
     // A login refused before any password check reserves no slot and needs no account read.
-    const slotAccount = attempt.isRefusedBeforeCheck === true ? null : account;
+    const slotAccount =
+      account !== null && attempt.isRefusedBeforeCheck?.() === true ? null : account;
     // Only a throttled account needs reading before the password check; the store usually
     // knows without I/O that it is not (then no second call and no Promise.all). Asked
     // before the IP call so a throw here cannot leave that call's promise unobserved.

@@ -45,12 +45,25 @@ function withRule<K extends keyof DetectionPolicy['rules']>(
 }
 
 describe('detector: brute force', () => {
+  it('a blocked IP is refused before the request validation is asked for', async () => {
+    const { detector, clock } = setup();
+    for (let i = 0; i < 5; i += 1) await failLogin(detector, clock.now());
+    let asked = 0;
+    const isRefusedBeforeCheck = () => {
+      asked += 1;
+      return false;
+    };
+    const flood = await detector.precheck(attempt('login', clock.now(), { isRefusedBeforeCheck }));
+    expect(flood).toMatchObject({ action: 'block', code: 'IP_BLOCKED' });
+    expect(asked).toBe(0);
+  });
+
   it('a login refused before any password check is counted but holds no slot', async () => {
     const { detector, clock } = setup();
     // Five logins in flight hold all five failure slots of this IP.
     for (let i = 0; i < 5; i += 1) ticketOf(await detector.precheck(attempt('login', clock.now())));
     const garbage = await detector.precheck(
-      attempt('login', clock.now(), { isRefusedBeforeCheck: true }),
+      attempt('login', clock.now(), { isRefusedBeforeCheck: () => true }),
     );
     // No slot, but the account key stays on the ticket: a failure would still be counted.
     expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: expect.any(String) });

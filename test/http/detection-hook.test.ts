@@ -53,7 +53,7 @@ describe('precheck hook', () => {
     ).toBe(401);
     const astral = `${'\u{1F600}'.repeat(200)}@x.io`;
     expect((await login({ email: astral, password: 'wrong password 1' })).statusCode).toBe(401);
-    expect(attempts.map((a) => [a.account, a.isRefusedBeforeCheck])).toEqual([
+    expect(attempts.map((a) => [a.account, a.isRefusedBeforeCheck?.()])).toEqual([
       ['not-an-email', true],
       ['a@example.com', true],
       ['a@example.com', false],

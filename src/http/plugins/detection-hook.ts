@@ -57,7 +57,8 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
       userAgent: request.headers['user-agent'] ?? '',
       route,
       account,
-      isRefusedBeforeCheck: route === 'login' && isRefusedBeforeCheck(request, account),
+      isRefusedBeforeCheck:
+        route === 'login' ? () => isRefusedBeforeCheck(request, account) : undefined,
       requestId: request.id,
       now: clock(),
     };
