@@ -7,10 +7,9 @@ export class BoundedMap<V> {
   readonly #maxKeys: number;
   readonly #isExpired: (value: V, now: number) => boolean;
   readonly #sweepPerWrite: number;
-  #cursor: Iterator<[string, V]> | null = null;
   #evictions = 0;
 
-  /** `isExpired` decides what a sweep may drop; each write examines `sweepPerWrite` keys. */
+  /** `isExpired` decides what a sweep may drop; each write drops up to `sweepPerWrite`. */
   constructor(maxKeys: number, isExpired: (value: V, now: number) => boolean, sweepPerWrite = 2) {
     this.#maxKeys = maxKeys;
     this.#isExpired = isExpired;
@@ -59,7 +58,6 @@ export class BoundedMap<V> {
         dropped += 1;
       }
     }
-    this.#cursor = null;
     return dropped;
   }
 
@@ -68,16 +66,15 @@ export class BoundedMap<V> {
     return this.#map.entries();
   }
 
+  /**
+   * Drops up to `count` expired keys from the front: the least recently written, so the
+   * first that is still live ends the sweep (values whose expiry follows their last write).
+   */
   #sweepSome(now: number, count: number): void {
     for (let i = 0; i < count; i += 1) {
-      if (this.#cursor === null) this.#cursor = this.#map.entries();
-      const next = this.#cursor.next();
-      if (next.done === true) {
-        this.#cursor = null;
-        return;
-      }
-      const [key, value] = next.value;
-      if (this.#isExpired(value, now)) this.#map.delete(key);
+      const first = this.#map.entries().next();
+      if (first.done === true || !this.#isExpired(first.value[1], now)) return;
+      this.#map.delete(first.value[0]);
     }
   }
 }
