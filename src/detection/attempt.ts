@@ -19,8 +19,8 @@ export interface Attempt {
   /**
    * True for a login certain to be refused before any password check (its body fails the
    * route's validation or its email fails `emailProblem`): it is counted (bot_activity,
-   * blocks) but reserves no failure slot. Its ticket still carries the account key, so a
-   * wrong prediction could only count a failure without a slot, never skip counting it.
+   * blocks) but reserves no failure slot. Recording its outcome still counts it against the
+   * account, so a wrong prediction could only count a failure without a slot, never skip it.
    * A function, asked only when a slot would be reserved: a blocked IP's flood never pays
    * for the validation.
    */
@@ -59,7 +59,10 @@ export interface Ticket {
   readonly reservation: string | null;
   /** Client key (IPv4, or IPv6 /64) worked out at precheck, so record needn't redo it. */
   readonly ipKey: string;
-  /** Hashed account on login tickets (see `hashAccount`), else null. */
+  /**
+   * Hashed account on login tickets (see `hashAccount`), else null; null too on a login
+   * flagged `isRefusedBeforeCheck` (hashed only if it is recorded after all).
+   */
   readonly accountKey: string | null;
   /** The IP was allowlisted at precheck. */
   readonly isExempt: boolean;

@@ -162,10 +162,10 @@ class DetectorImpl implements Detector {
   ): Promise<Decision> {
     const { rules } = policy;
     const { now } = attempt;
-    const account = attempt.route === 'login' ? hashAccount(attempt.account ?? '') : null;
-    // A login refused before any password check reserves no slot and needs no account read.
-    const slotAccount =
-      account !== null && attempt.isRefusedBeforeCheck?.() === true ? null : account;
+    // A login refused before any password check reserves no slot, needs no account read and
+    // is not hashed here (`#recordLogin` hashes it should such a login be recorded after all).
+    const isChecked = attempt.route === 'login' && attempt.isRefusedBeforeCheck?.() !== true;
+    const slotAccount = isChecked ? hashAccount(attempt.account ?? '') : null;
     // Only a throttled account needs reading before the password check; the store usually
     // knows without I/O that it is not (then no second call and no Promise.all). Asked
     // before the IP call so a throw here cannot leave that call's promise unobserved.
@@ -196,7 +196,13 @@ class DetectorImpl implements Detector {
       [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
     if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
-    const ticket = { attempt, reservation: ip.reservation, ipKey, accountKey: account, isExempt };
+    const ticket = {
+      attempt,
+      reservation: ip.reservation,
+      ipKey,
+      accountKey: slotAccount,
+      isExempt,
+    };
     // Nothing over a limit and no throttle in force: every rule below would return
     // NO_VERDICT (no refusal, no event), so allow without evaluating them.
     if (
@@ -331,7 +337,7 @@ class DetectorImpl implements Detector {
     if (outcome.kind === 'login_failed' || outcome.kind === 'login_succeeded') {
       return this.#recordLogin(ticket, outcome, policy, now);
     }
-    // Only login tickets hold a reservation, and those always carry the account key.
+    // Only login tickets hold a reservation, and those carry the account key.
     if (ticket.reservation === null || ticket.accountKey === null) return;
     await this.#store.recordIp({
       ipKey: ticket.ipKey,
@@ -350,9 +356,9 @@ class DetectorImpl implements Detector {
     policy: DetectionPolicy,
     now: number,
   ): Promise<void> {
-    const { attempt, reservation, ipKey, isExempt, accountKey: account } = ticket;
-    // Login tickets always carry the account key (set by precheck); this only narrows the type.
-    if (account === null) return;
+    const { attempt, reservation, ipKey, isExempt } = ticket;
+    // A login flagged refused-before-check has no key yet: one recorded anyway still counts.
+    const account = ticket.accountKey ?? hashAccount(attempt.account ?? '');
     const { rules } = policy;
     const compiled = this.#compiled(policy);
     const isSuccess = outcome.kind === 'login_succeeded';

@@ -65,10 +65,20 @@ describe('detector: brute force', () => {
     const garbage = await detector.precheck(
       attempt('login', clock.now(), { isRefusedBeforeCheck: () => true }),
     );
-    // No slot, but the account key stays on the ticket: a failure would still be counted.
-    expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: expect.any(String) });
+    expect(ticketOf(garbage)).toMatchObject({ reservation: null, accountKey: null });
     const sixth = await detector.precheck(attempt('login', clock.now()));
     expect(sixth).toMatchObject({ action: 'block', code: 'RATE_LIMITED' });
+  });
+
+  it('a login wrongly flagged refused-before-check still counts when it fails', async () => {
+    const { detector, clock } = setup();
+    const flagged = { isRefusedBeforeCheck: () => true };
+    for (let i = 0; i < 5; i += 1) {
+      const decision = await detector.precheck(attempt('login', clock.now(), flagged));
+      await detector.record(ticketOf(decision), { kind: 'login_failed' });
+    }
+    const next = await detector.precheck(attempt('login', clock.now()));
+    expect(next).toMatchObject({ action: 'block', code: 'IP_BLOCKED' });
   });
 
   it('attempts 1-5 are allowed, the 6th is refused for about an hour', async () => {
