@@ -78,8 +78,18 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
  * error, 503, a bug) hands its reservation back, so it never counts as a failed login.
  */
 export function createReleaseHook(detector: DetectorPort) {
-  return async function release(request: FastifyRequest): Promise<void> {
-    await recordOutcome(detector, request, { kind: 'other' });
+  // Callback style: it runs after every response of every route, and most (health, refusals,
+  // recorded logins) hold no ticket, so most need no promise at all.
+  return function release(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    done: (error?: Error) => void,
+  ): void {
+    if (request.detectionTicket) {
+      recordOutcome(detector, request, { kind: 'other' }).then(() => done(), done);
+    } else {
+      done();
+    }
   };
 }
 
