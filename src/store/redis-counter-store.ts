@@ -256,7 +256,7 @@ export class RedisCounterStore implements CounterStore {
   isSurelyUnthrottled(account: string, now: number): boolean {
     const snapshot = this.#throttles;
     return (
-      performance.now() - snapshot.readAt < this.#throttleCacheMs / 2 &&
+      this.#isFresh(performance.now() - snapshot.readAt) &&
       !snapshot.isOverflow &&
       (snapshot.until.get(account) ?? 0) <= now
     );
@@ -436,13 +436,18 @@ export class RedisCounterStore implements CounterStore {
    */
   async #throttleSnapshot(now: number): Promise<ThrottleSnapshot> {
     const age = performance.now() - this.#throttles.readAt;
-    if (age < this.#throttleCacheMs / 2) return this.#throttles;
+    if (this.#isFresh(age)) return this.#throttles;
     const refresh = this.#refreshThrottles(now);
     if (age < this.#throttleCacheMs) {
       refresh.catch(() => {});
       return this.#throttles;
     }
     return refresh;
+  }
+
+  /** Young enough to use without refreshing: under half the directory copy's maximum age. */
+  #isFresh(ageMs: number): boolean {
+    return ageMs < this.#throttleCacheMs / 2;
   }
 
   #refreshThrottles(now: number): Promise<ThrottleSnapshot> {
