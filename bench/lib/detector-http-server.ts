@@ -6,7 +6,7 @@
 // listening; exits cleanly on SIGTERM or when the parent disconnects.
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/index.ts';
-import { IP_BLOCKED_MESSAGE, parsePolicy } from '../../src/detection/index.ts';
+import { IP_BLOCKED_MESSAGE } from '../../src/detection/index.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ErrorBody } from '../../src/http/schemas.ts';
 import { createServices } from '../../src/main.ts';
@@ -27,13 +27,9 @@ const loaded = loadConfig(env, {
 if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
 const config = loaded.config;
 
-// The default policy unless the bench passes a partial one (merged over the defaults).
-const parsed = parsePolicy(JSON.parse(process.env.BENCH_POLICY ?? '{}'));
-if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-
+// The default detection policy: the parent removes FLUX_AUTH_POLICY from the environment.
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger, {
-  policy: parsed.policy,
   ...(process.env.BENCH_REDIS_PREFIX ? { redisKeyPrefix: process.env.BENCH_REDIS_PREFIX } : {}),
 });
 const app = await buildApp({

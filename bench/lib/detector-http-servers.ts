@@ -20,8 +20,6 @@ export interface DetectorHttpServer {
 export interface DetectorHttpServerOptions {
   readonly redisUrl?: string;
   readonly redisKeyPrefix?: string;
-  /** A partial detection policy (JSON-able), merged over the defaults. */
-  readonly policy?: unknown;
   /** Extra Node flags for the server process (e.g. `--cpu-prof` while investigating). */
   readonly nodeArgs?: readonly string[];
 }
@@ -50,7 +48,6 @@ export async function startDetectorHttpServer(
     UV_THREADPOOL_SIZE:
       process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism() + 3)),
     BENCH_DETECTOR: variant,
-    BENCH_POLICY: JSON.stringify(options.policy ?? {}),
     ...(variant === 'redis' && options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.redisKeyPrefix ? { BENCH_REDIS_PREFIX: options.redisKeyPrefix } : {}),
   });
