@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   IP_BLOCKED: 429,
   ACCOUNT_THROTTLED: 429,
   SERVICE_BUSY: 503,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
 } as const;
 
@@ -98,6 +99,19 @@ export class WeakPasswordError extends AppError {
 export class ServiceBusyError extends AppError {
   constructor(retryAfterSeconds: number) {
     super('SERVICE_BUSY', 'The service is busy. Please retry shortly.', {
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
+/**
+ * A dependency the request needs (the database) is unreachable; answered 503 with
+ * `Retry-After` so clients back off. `cause` holds the driver error for the log.
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(retryAfterSeconds: number, options: { cause?: unknown } = {}) {
+    super('SERVICE_UNAVAILABLE', 'The service is temporarily unavailable. Please retry shortly.', {
+      cause: options.cause,
       headers: { 'retry-after': String(retryAfterSeconds) },
     });
   }

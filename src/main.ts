@@ -24,6 +24,7 @@ import {
   watchPolicy,
 } from './detection/index.ts';
 import { createBlocksAdapter } from './detection-blocks.ts';
+import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
@@ -68,7 +69,7 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const clock = overrides.clock ?? Date.now;
-  const database = overrides.database ?? createDatabase({ url: config.databaseUrl });
+  const database = overrides.database ?? openDatabase(config, logger);
   if (!overrides.database) await prepareSchema(config, database);
   const bus = new SecurityEventBus((error, event) =>
     logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
@@ -78,7 +79,17 @@ export async function createServices(
   });
   const audit = new AuditRecorder({
     db: database.db,
-    onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
+    isRetryable: (error) => error instanceof ServiceUnavailableError,
+    onError: (error, dropped) => {
+      // A database outage is logged once by the database itself; here only what it costs.
+      if (error instanceof ServiceUnavailableError) {
+        logger.info('audit events buffered until the database is back');
+      } else {
+        logger.error({ err: error, dropped }, 'audit write failed');
+      }
+    },
+    onRecovered: ({ writtenCount, droppedCount }) =>
+      logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
   const { accounts, hasher } = createAccounts(config, database, logger, clock);
@@ -94,7 +105,13 @@ export async function createServices(
     intervalMs: config.cleanupIntervalMs,
     clock,
     onResult: (deleted) => logger.info({ deleted }, 'expired refresh tokens deleted'),
-    onError: (error) => logger.error({ err: error }, 'refresh token cleanup failed'),
+    onError: (error) => {
+      if (error instanceof ServiceUnavailableError) {
+        logger.info('refresh token cleanup skipped: the database is unavailable');
+      } else {
+        logger.error({ err: error }, 'refresh token cleanup failed');
+      }
+    },
   });
   return {
     config,
@@ -127,6 +144,27 @@ export async function createServices(
       }
     },
   };
+}
+
+// One warning when an outage is confirmed and one info line when it ends, never one per request.
+// Only the driver's code and message are logged: they never hold the URL's password.
+function openDatabase(config: Config, logger: Logger): DatabaseHandle {
+  return createDatabase({
+    url: config.databaseUrl,
+    onUnavailable: (error) =>
+      logger.warn(
+        { reason: describeError(error) },
+        'database unavailable: answering 503 SERVICE_UNAVAILABLE until it is back',
+      ),
+    onRecovered: ({ downMs, refusedCount }) =>
+      logger.info({ downMs, refusedCount }, 'database available again'),
+  });
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
 }
 
 /** How long startup waits for the first Redis connection before running degraded (ms). */
@@ -299,6 +337,8 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
 }
 
 async function databaseState(database: DatabaseHandle): Promise<DependencyState> {
+  // Known down: say so without queueing another connection attempt.
+  if (!database.isAvailable()) return { status: 'down', detail: 'database unreachable' };
   try {
     await withTimeout(database.ping(), 2000);
     return { status: 'ok' };

@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { isConnectionError } from './connection-errors.ts';
+import { DatabaseAvailability, type RecoveryInfo } from './database-availability.ts';
+import { withAvailability } from './guarded-dialect.ts';
 import type { Database } from './types.ts';
 
 /** A database handle plus what it is, for the few places (readiness, doctor) that care. */
@@ -11,6 +14,8 @@ export interface DatabaseHandle {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip; throws when the database is unreachable. */
   ping(): Promise<void>;
+  /** False while a database outage is confirmed (PostgreSQL); always true for SQLite. */
+  isAvailable(): boolean;
   destroy(): Promise<void>;
 }
 
@@ -20,7 +25,19 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** Milliseconds to wait for a PostgreSQL connection before failing. */
   readonly connectTimeoutMs?: number;
+  /** Milliseconds between probes while PostgreSQL is down. */
+  readonly probeIntervalMs?: number;
+  /** Called once per PostgreSQL outage, when it is confirmed. */
+  readonly onUnavailable?: (error: unknown) => void;
+  /** Called once when PostgreSQL answers again after an outage. */
+  readonly onRecovered?: (info: RecoveryInfo) => void;
 }
+
+/**
+ * Default wait for a PostgreSQL connection (ms): long enough for a busy server, short enough
+ * that a request during a network partition is answered 503 before the client gives up.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
 const INT8_OID = 20;
 
@@ -50,6 +67,7 @@ function openSqlite(path: string): DatabaseHandle {
     ping: async () => {
       sqlite.prepare('select 1').get();
     },
+    isAvailable: () => true,
     destroy: () => db.destroy(),
   };
 }
@@ -93,25 +111,70 @@ export function withStatementCache(
 }
 
 function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  // bigint columns hold epoch milliseconds, well inside Number's safe range.
+  const types = {
+    getTypeParser: (oid: number, format?: string) =>
+      oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+  };
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    // bigint columns hold epoch milliseconds, well inside Number's safe range.
-    types: {
-      getTypeParser: (oid: number, format?: string) =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
-    },
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    types,
   });
-  // An idle client that errors (server restart) must not crash the process.
-  pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const availability = new DatabaseAvailability({
+    probe: () => probePostgres(url, connectTimeoutMs),
+    probeIntervalMs: options.probeIntervalMs,
+    onDown: options.onUnavailable,
+    onUp: options.onRecovered,
+  });
+  // A pg client whose server goes away emits 'error'; with no listener that ends the process.
+  // The pool listens on idle clients only, so every client gets its own listener when it is
+  // created, covering the ones in use by a query. Either is a reason to check the database.
+  const onClientError = (error: unknown) => {
+    if (isConnectionError(error)) availability.reportConnectionError();
+  };
+  pool.on('error', onClientError);
+  pool.on('connect', (client) => {
+    client.on('error', onClientError);
+  });
+  const db = new Kysely<Database>({
+    dialect: withAvailability(new PostgresDialect({ pool }), availability),
+  });
   return {
     db,
     dialect: 'postgres',
     ping: async () => {
-      await pool.query('select 1');
+      try {
+        await pool.query('select 1');
+      } catch (error) {
+        if (isConnectionError(error)) availability.reportConnectionError();
+        throw error;
+      }
     },
-    destroy: () => db.destroy(),
+    isAvailable: () => availability.isUp(),
+    destroy: async () => {
+      availability.close();
+      await db.destroy();
+    },
   };
+}
+
+// A fresh connection, not one from the pool: a pool busy with slow requests is not an outage,
+// and a pooled connection may be the one that just broke.
+async function probePostgres(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

@@ -1,3 +1,15 @@
-export { createDatabase, type DatabaseHandle, type DatabaseOptions } from './create-database.ts';
+export { isConnectionError } from './connection-errors.ts';
+export {
+  createDatabase,
+  type DatabaseHandle,
+  type DatabaseOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+} from './create-database.ts';
+export {
+  DatabaseAvailability,
+  type DatabaseAvailabilityOptions,
+  type RecoveryInfo,
+} from './database-availability.ts';
+export { withAvailability } from './guarded-dialect.ts';
 export { createMigrator, listPendingMigrations, migrateToLatest } from './migrations.ts';
 export type * from './types.ts';

@@ -3,11 +3,19 @@ import ipaddr from 'ipaddr.js';
 /** IPv6 clients are counted and blocked per /64 unless configured otherwise. */
 export const DEFAULT_IPV6_PREFIX_LENGTH = 64;
 
+/** The key of a request without an address (its socket was gone before it was read). */
+export const UNKNOWN_CLIENT_KEY = 'unknown';
+
 /**
  * The key an IP is counted and blocked under: IPv4 as is (IPv4-mapped IPv6 folded to
- * IPv4), IPv6 grouped to its network (`2001:db8:1:2::/64`). Unparsable input is kept as is.
+ * IPv4), IPv6 grouped to its network (`2001:db8:1:2::/64`). Unparsable input is kept as is
+ * (capped); a missing address (a closed socket reports none) is `UNKNOWN_CLIENT_KEY`. Never throws.
  */
-export function toClientKey(ip: string, ipv6PrefixLength = DEFAULT_IPV6_PREFIX_LENGTH): string {
+export function toClientKey(
+  ip: string | undefined,
+  ipv6PrefixLength = DEFAULT_IPV6_PREFIX_LENGTH,
+): string {
+  if (typeof ip !== 'string' || ip === '') return UNKNOWN_CLIENT_KEY;
   const address = parseIp(ip);
   if (address === null) return ip.slice(0, 64);
   if (address.kind() === 'ipv4') return address.toString();

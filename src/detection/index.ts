@@ -16,6 +16,7 @@ export {
   parseCidrList,
   parseIp,
   toClientKey,
+  UNKNOWN_CLIENT_KEY,
 } from './client-ip.ts';
 export {
   createDetectionStore,

@@ -51,9 +51,14 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
   return async function precheck(request: FastifyRequest, reply: FastifyReply) {
     const route = request.routeOptions.config.detectionRoute;
     if (!route) return;
+    const ip = clientAddressOf(request);
+    if (ip === undefined) {
+      dropGoneClient(request, reply);
+      return;
+    }
     const account = accountKeyOf(request.body);
     const attempt = {
-      ip: request.ip,
+      ip,
       userAgent: request.headers['user-agent'] ?? '',
       route,
       account,
@@ -71,6 +76,23 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
     }
     request.detectionTicket = decision.ticket;
   };
+}
+
+// A socket that is already closed reports no address (and proxy-addr may throw on it).
+function clientAddressOf(request: FastifyRequest): string | undefined {
+  try {
+    const ip: unknown = request.ip;
+    return typeof ip === 'string' && ip !== '' ? ip : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The client left before it could be answered (it reset the connection right after sending):
+// nothing to count, nothing to answer, nothing to log. Hijacking ends Fastify's handling.
+function dropGoneClient(request: FastifyRequest, reply: FastifyReply): void {
+  reply.hijack();
+  request.raw.destroy();
 }
 
 /**
