@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { matchesCidr, parseCidrList, toClientKey } from '../../src/detection/index.ts';
+import {
+  matchesCidr,
+  parseCidrList,
+  toClientKey,
+  UNKNOWN_CLIENT_KEY,
+} from '../../src/detection/index.ts';
 
 describe('toClientKey', () => {
   it('folds IPv4-mapped IPv6 to IPv4', () => {
@@ -15,6 +20,11 @@ describe('toClientKey', () => {
   it('keeps IPv4 and unparsable input as is', () => {
     expect(toClientKey('10.0.0.1')).toBe('10.0.0.1');
     expect(toClientKey('not-an-ip')).toBe('not-an-ip');
+  });
+  it('keys a missing address (a socket already closed) as unknown instead of throwing', () => {
+    expect(toClientKey(undefined)).toBe(UNKNOWN_CLIENT_KEY);
+    expect(toClientKey('')).toBe(UNKNOWN_CLIENT_KEY);
+    expect(toClientKey(undefined, 48)).toBe(UNKNOWN_CLIENT_KEY);
   });
 });
 

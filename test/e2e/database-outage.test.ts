@@ -42,8 +42,16 @@ suite(`a database outage never crashes the service${missing ? ` (skipped: ${miss
   let loads: Promise<void>[] = [];
 
   const url = (path: string) => `${server?.url ?? ''}${path}`;
+  // A connection error here usually means the server died: say so, with its stderr.
   const login = (client: AttackClient, user: (typeof users)[number]) =>
-    client.post(url('/api/auth/login'), { email: user.email, password: user.password });
+    client
+      .post(url('/api/auth/login'), { email: user.email, password: user.password })
+      .catch(async (error: unknown) => {
+        await Promise.race([server?.exited, sleep(1000)]);
+        throw new Error(
+          `login failed: ${String(error)}; server exit: ${JSON.stringify(server?.exit)}\n${server?.stderr ?? ''}`,
+        );
+      });
 
   // Back-to-back logins; after a 503 a short pause, as a client honouring Retry-After would.
   async function runLoad(client: AttackClient, user: (typeof users)[number]): Promise<void> {
