@@ -50,6 +50,7 @@ export class AuditRecorder {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #isClosed = false;
+  #pendingWrites = 0;
   /** Set from the first failed write until the buffer is written again. */
   #failure: { writtenCount: number; droppedCount: number } | null = null;
   #droppedCount = 0;
@@ -100,7 +101,8 @@ export class AuditRecorder {
       }
     }
     // While writes fail, the retry timer alone decides when to try again: no write per event.
-    if (this.#failure !== null) return;
+    // While a write is queued or running, its loop takes the new events too: no flush per event.
+    if (this.#failure !== null || this.#pendingWrites > 0) return;
     if (this.#buffer.length >= this.#maxBatch) void this.flush();
     else this.#schedule(this.#flushIntervalMs);
   }
@@ -133,11 +135,20 @@ export class AuditRecorder {
   flush(): Promise<void> {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#pendingWrites += 1;
     this.#flushing = this.#flushing.then(() => this.#writeAll());
     return this.#flushing;
   }
 
   async #writeAll(): Promise<void> {
+    try {
+      await this.#writeBuffered();
+    } finally {
+      this.#pendingWrites -= 1;
+    }
+  }
+
+  async #writeBuffered(): Promise<void> {
     while (this.#buffer.length > 0) {
       const batch = this.#buffer.splice(0, this.#maxBatch);
       try {
