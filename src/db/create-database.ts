@@ -121,7 +121,9 @@ function openPostgres(url: string, options: DatabaseOptions): DatabaseHandle {
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: connectTimeoutMs,
+    // A connection cut without a reset (a partition) is probed after 10 s idle, not after hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types,
   });
   const availability = new DatabaseAvailability({
