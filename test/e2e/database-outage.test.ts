@@ -117,7 +117,7 @@ suite(`a database outage never crashes the service${missing ? ` (skipped: ${miss
     for (const user of users) {
       expect((await signup.post(url('/api/auth/signup'), user)).status).toBe(201);
     }
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     isLoadRunning = false;
