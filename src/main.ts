@@ -11,6 +11,7 @@ import type { Config } from './config/index.ts';
 import {
   createDatabase,
   type DatabaseHandle,
+  isDataError,
   listPendingMigrations,
   migrateToLatest,
 } from './db/index.ts';
@@ -79,13 +80,16 @@ export async function createServices(
   });
   const audit = new AuditRecorder({
     db: database.db,
-    isRetryable: (error) => error instanceof ServiceUnavailableError,
+    // Rows the table refuses are dropped (and counted) rather than holding up every later event.
+    isRetryable: (error) => !isDataError(error),
     onError: (error, dropped) => {
       // A database outage is logged once by the database itself; here only what it costs.
       if (error instanceof ServiceUnavailableError) {
         logger.info('audit events buffered until the database is back');
+      } else if (dropped > 0) {
+        logger.error({ err: error, dropped }, 'audit events dropped');
       } else {
-        logger.error({ err: error, dropped }, 'audit write failed');
+        logger.error({ err: error }, 'audit write failed; retrying');
       }
     },
     onRecovered: ({ writtenCount, droppedCount }) =>

@@ -5,6 +5,7 @@ export {
   type DatabaseOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
 } from './create-database.ts';
+export { isDataError } from './data-errors.ts';
 export {
   DatabaseAvailability,
   type DatabaseAvailabilityOptions,
