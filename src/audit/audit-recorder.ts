@@ -29,6 +29,8 @@ export class AuditRecorder {
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #isClosed = false;
+  #written = 0;
+  #dropped = 0;
 
   constructor(options: AuditRecorderOptions) {
     this.#db = options.db;
@@ -38,6 +40,16 @@ export class AuditRecorder {
     this.#onError = options.onError ?? (() => {});
   }
 
+  /** Events written to the database since start (for metrics). */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Events dropped since start: buffer overflow while the database was down, or after close. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
   /** Subscribes to the bus; returns the unsubscribe function. */
   attach(bus: SecurityEventBus): () => void {
     return bus.subscribe((event) => this.record(event));
@@ -45,11 +57,15 @@ export class AuditRecorder {
 
   /** Queues one event for writing. Never throws. */
   record(event: SecurityEvent): void {
-    if (this.#isClosed) return;
+    if (this.#isClosed) {
+      this.#dropped += 1;
+      return;
+    }
     this.#buffer.push(toRow(event));
     if (this.#buffer.length > this.#maxBuffered) {
       const dropped = this.#buffer.length - this.#maxBuffered;
       this.#buffer.splice(0, dropped);
+      this.#dropped += dropped;
       this.#onError(new Error('audit buffer full; oldest events dropped'), dropped);
     }
     if (this.#buffer.length >= this.#maxBatch) void this.flush();
@@ -84,6 +100,7 @@ export class AuditRecorder {
       const batch = this.#buffer.splice(0, this.#maxBatch);
       try {
         await this.#db.insertInto('security_events').values(batch).execute();
+        this.#written += batch.length;
       } catch (error) {
         // Put the batch back for the next flush; the buffer cap bounds memory.
         this.#buffer.unshift(...batch);
