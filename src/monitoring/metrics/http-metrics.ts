@@ -15,7 +15,9 @@ interface HistogramChild {
   observe(value: number): void;
 }
 
+/** The requests of one route, method and status not yet added to the counters. */
 interface StatusSeries {
+  pending: number;
   readonly requests: CounterChild;
   /** The login outcome counter of this status, on the login route only. */
   readonly login: CounterChild | null;
@@ -23,7 +25,8 @@ interface StatusSeries {
 
 /**
  * Counts the requests of one route pattern and method. Label children are resolved once per
- * status, so recording a request builds no label object or string of its own.
+ * status, and a request only bumps a plain number: the counters take the pending counts when
+ * scraped (prom-client's `inc` hashes the labels on every call, even on a child).
  */
 export class RouteRecorder {
   readonly #route: string;
@@ -45,17 +48,18 @@ export class RouteRecorder {
   /** One finished request: its status and how long it took (seconds). */
   record(status: number, seconds: number): void {
     const series = this.#statuses.get(status) ?? this.#addStatus(status);
-    series.requests.inc();
-    series.login?.inc();
+    series.pending += 1;
     this.#duration.observe(seconds);
   }
 
   #addStatus(status: number): StatusSeries {
     const series: StatusSeries = {
+      pending: 0,
       requests: this.#metrics.requestsOf(this.#route, this.#method, status),
       login: this.#isLogin ? this.#metrics.loginOutcome(loginOutcomeOf(status)) : null,
     };
     this.#statuses.set(status, series);
+    this.#metrics.track(series);
     return series;
   }
 }
@@ -72,14 +76,18 @@ export class HttpMetrics {
   readonly #loginChildren = new Map<LoginOutcome, CounterChild>();
   /** Route pattern → method → recorder. */
   readonly #recorders = new Map<string, Map<string, RouteRecorder>>();
+  /** Every status series of every recorder, flushed into the counters at each scrape. */
+  readonly #series: StatusSeries[] = [];
 
   /** Registers the metrics on `registry`. */
   constructor(registry: Registry) {
+    const flush = () => this.#flush();
     this.#requests = new Counter({
       name: 'flux_auth_http_requests_total',
       help: 'HTTP requests by route pattern (never the raw URL), method and status.',
       labelNames: ['route', 'method', 'status'],
       registers: [registry],
+      collect: flush,
     });
     this.#duration = new Histogram({
       name: 'flux_auth_http_request_duration_seconds',
@@ -93,6 +101,7 @@ export class HttpMetrics {
       help: 'Login requests by outcome: success, failure (wrong credentials), blocked (429 by the detector), invalid (400/413/415), busy (503), error (5xx), other.',
       labelNames: ['outcome'],
       registers: [registry],
+      collect: flush,
     });
     // Every outcome shows from the first scrape (0), so rate() and absent() behave.
     for (const outcome of LOGIN_OUTCOMES) {
@@ -115,6 +124,21 @@ export class HttpMetrics {
       byMethod.set(method, recorder);
     }
     return recorder;
+  }
+
+  /** Adds a status series to flush at each scrape (for `RouteRecorder`). */
+  track(series: StatusSeries): void {
+    this.#series.push(series);
+  }
+
+  // Both counters flush before they are read, whichever is collected first.
+  #flush(): void {
+    for (const series of this.#series) {
+      if (series.pending === 0) continue;
+      series.requests.inc(series.pending);
+      series.login?.inc(series.pending);
+      series.pending = 0;
+    }
   }
 
   /** The request counter child of a route, method and status (for `RouteRecorder`). */
