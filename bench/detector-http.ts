@@ -32,7 +32,7 @@ const SIGNUP_BLOCK = 22;
 const FLOOD_BLOCK = 23;
 
 /** One side of a comparison: a server and the request stream sent to it. */
-interface Side {
+export interface Side {
   readonly label: string;
   readonly server: DetectorHttpServer;
   readonly kind: DetectorHttpKind;
@@ -42,7 +42,7 @@ interface Side {
 }
 
 /** What one side counted over all its slices. */
-interface SideTotal {
+export interface SideTotal {
   requests: number;
   seconds: number;
   serverCpuSeconds: number;
@@ -182,7 +182,11 @@ export async function runDetectorHttpBench(): Promise<string[]> {
   }
 }
 
-async function compare(
+/**
+ * Measures every side `rounds` times for `seconds` each (order rotated per round, after one
+ * uncounted warm-up slice per side) with `concurrency` closed-loop clients; totals by label.
+ */
+export async function compare(
   worker: WorkerHandle,
   sides: readonly Side[],
   rounds: number,
@@ -233,16 +237,19 @@ async function compare(
   return totals;
 }
 
-function rate(t: SideTotal): number {
+/** Requests per second over all of a side's slices. */
+export function rate(t: SideTotal): number {
   return t.requests / t.seconds;
 }
 
-function describe(t: SideTotal): string {
+/** `N req/s (statuses; server CPU µs/req)`. */
+export function describe(t: SideTotal): string {
   const cpuUs = (t.serverCpuSeconds / t.requests) * 1e6;
   return `${fmt(rate(t), 0)} req/s (${formatStatusCounts(t.statuses)}; server CPU ${fmt(cpuUs, 0)} µs/req)`;
 }
 
-function perRound(t: SideTotal, base: SideTotal): string {
+/** Each round's ratio against the baseline's same round, `a/b/c`. */
+export function perRound(t: SideTotal, base: SideTotal): string {
   return t.perRound.map((r, i) => fmt(r / (base.perRound[i] ?? Number.NaN), 2)).join('/');
 }
 
@@ -251,7 +258,7 @@ function storeName(variant: DetectorVariant): string {
 }
 
 /** Sends malformed-email logins from the flood address until the detector blocks it. */
-async function blockFloodAddress(server: DetectorHttpServer): Promise<string> {
+export async function blockFloodAddress(server: DetectorHttpServer): Promise<string> {
   const client = new LoopbackClient(server.baseUrl, {
     pool: new SourceAddressPool(FLOOD_BLOCK),
     requestsPerAddress: Number.MAX_SAFE_INTEGER,

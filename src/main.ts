@@ -32,6 +32,13 @@ import type { DependencyState } from './http/ports.ts';
 import type { BlocksPort } from './http/routes/admin-routes.ts';
 import { adminRoutes } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
+import {
+  type MetricsServer,
+  type SentryStats,
+  ServiceMetrics,
+  type StoreMode,
+  startMetricsServer,
+} from './monitoring/metrics/index.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
@@ -47,6 +54,8 @@ export interface Services {
   readonly detector: Detector;
   readonly blocks: BlocksPort;
   readonly detectorStatus: () => DependencyState;
+  /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
+  readonly metrics: ServiceMetrics | null;
   close(): Promise<void>;
 }
 
@@ -61,6 +70,8 @@ export interface ServiceOverrides {
   readonly redisKeyPrefix?: string;
   /** How often a degraded detection store probes Redis again (ms). */
   readonly redisProbeIntervalMs?: number;
+  /** The error tracker's delivery counts for metrics (zeros without one). */
+  readonly sentryStats?: SentryStats;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -75,6 +86,8 @@ export async function createServices(
   const bus = new SecurityEventBus((error, event) =>
     logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
   );
+  // Off means off: no registry, no hook, no observers on the hot paths.
+  const metrics = config.metrics === null ? null : new ServiceMetrics();
   bus.subscribe((event) => {
     logger.warn({ securityEvent: event }, `security event ${event.type}`);
   });
@@ -96,14 +109,24 @@ export async function createServices(
       logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
-  const { accounts, hasher } = createAccounts(config, database, logger, clock);
+  const { accounts, hasher, queue } = createAccounts(config, database, logger, clock, metrics);
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
     { bus, accounts },
     clock,
   );
-  const detection = await createDetection(config, logger, bus, overrides);
+  const detection = await createDetection(config, logger, bus, overrides, metrics);
+  if (metrics !== null) {
+    metrics.attach(bus);
+    metrics.watch({
+      activeBlocks: () => detection.detector.countBlocks(),
+      storeMode: detection.mode,
+      audit,
+      hashQueue: queue,
+      sentry: overrides.sentryStats,
+    });
+  }
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
     intervalMs: config.cleanupIntervalMs,
@@ -129,6 +152,7 @@ export async function createServices(
     detector: detection.detector,
     blocks: createBlocksAdapter(detection.detector, bus, clock),
     detectorStatus: detection.status,
+    metrics,
     close: async () => {
       stopCleanup();
       // Each step runs even if an earlier one failed: the audit log must still be written.
@@ -177,6 +201,7 @@ const REDIS_CONNECT_WAIT_MS = 2000;
 interface Detection {
   readonly detector: Detector;
   status(): DependencyState;
+  mode(): StoreMode;
   close(): Promise<void>;
 }
 
@@ -187,6 +212,7 @@ async function createDetection(
   logger: Logger,
   bus: SecurityEventBus,
   overrides: ServiceOverrides,
+  metrics: ServiceMetrics | null,
 ): Promise<Detection> {
   let policy =
     overrides.policy ??
@@ -211,6 +237,7 @@ async function createDetection(
     onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
     bus,
     clock: overrides.clock,
+    onCallTimed: metrics?.observeStoreCall,
   });
   // Without this wait the first requests after boot would race the connection and fall back.
   await store.ready(REDIS_CONNECT_WAIT_MS).catch((error: unknown) => {
@@ -234,6 +261,7 @@ async function createDetection(
         ? { status: 'ok', detail: 'redis' }
         : { status: 'degraded', detail: 'redis unreachable or slow; using the in-process store' };
     },
+    mode: () => (isRedis && store.status() === 'ok' ? 'redis' : 'memory'),
     close: async () => {
       stopWatching();
       await store.close();
@@ -246,11 +274,13 @@ function createAccounts(
   database: DatabaseHandle,
   logger: Logger,
   clock: () => number,
+  metrics: ServiceMetrics | null,
 ) {
   const users = new UserRepository(database.db);
   const queue = new HashQueue({
     maxInFlight: config.hashMaxInFlight,
     maxQueued: config.hashMaxQueued,
+    onWait: metrics?.observeHashWait,
   });
   const hasher = new PasswordHasher({ queue });
   const accounts = new AccountService({
@@ -260,7 +290,7 @@ function createAccounts(
     clock,
     onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
   });
-  return { accounts, hasher };
+  return { accounts, hasher, queue };
 }
 
 async function createTokens(
@@ -324,6 +354,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     clock,
     trustProxy: services.config.trustProxy,
     logger: services.logger,
+    metrics: services.metrics?.http,
     extend: async (app) => {
       await app.register(adminRoutes, {
         prefix: '/api/admin',
@@ -364,23 +395,43 @@ export interface RunningService {
   readonly app: App;
   readonly services: Services;
   readonly address: string;
+  /** `http://host:port` of the `/metrics` listener; null when `METRICS_PORT=off`. */
+  readonly metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
-/** Builds everything and listens on the configured host and port. */
+/**
+ * Builds everything and listens on the configured host and port, and on the metrics port.
+ * Throws `MetricsListenError` when the metrics port is taken (before the API listens).
+ */
 export async function startService(
   config: Config,
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<RunningService> {
   const services = await createServices(config, logger, overrides);
-  const app = await createHttpApp(services, overrides.clock);
-  const address = await app.listen({ host: config.host, port: config.port });
+  let metricsServer: MetricsServer | null = null;
+  let app: App;
+  let address: string;
+  try {
+    app = await createHttpApp(services, overrides.clock);
+    if (services.metrics !== null && config.metrics !== null) {
+      metricsServer = await startMetricsServer(services.metrics.registry, config.metrics);
+    }
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await metricsServer?.close();
+    await services.close();
+    throw error;
+  }
   let stopping: Promise<void> | null = null;
   const stop = () => {
     // Stop accepting, let in-flight requests finish, then flush and close pools.
-    stopping ??= app.close().then(() => services.close());
+    stopping ??= app
+      .close()
+      .then(() => metricsServer?.close())
+      .then(() => services.close());
     return stopping;
   };
-  return { app, services, address, stop };
+  return { app, services, address, metricsUrl: metricsServer?.url ?? null, stop };
 }

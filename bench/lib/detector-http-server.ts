@@ -1,8 +1,9 @@
 // Child process: one flux-auth app (full services, fresh SQLite) listening on 127.0.0.1 with
 // the detector in front of the auth routes (BENCH_DETECTOR=redis|memory) or without it
-// (BENCH_DETECTOR=none: buildApp with no detector, so the precheck hook is a no-op). Adds
+// (BENCH_DETECTOR=none: buildApp with no detector, so the precheck hook is a no-op), with
+// Prometheus metrics as in production when METRICS_PORT is not `off`. Adds
 // `POST /bench/blocked`, a bare route that answers 429 `{error, code}` with Retry-After the way
-// a blocked login does, as the floor for a blocked-IP flood. Sends `{ port }` over IPC once
+// a blocked login does, as the floor for a blocked-IP flood. Sends `{ port, metricsPort }` over IPC once
 // listening; exits cleanly on SIGTERM or when the parent disconnects.
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/index.ts';
@@ -11,6 +12,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { ErrorBody } from '../../src/http/schemas.ts';
 import { createServices } from '../../src/main.ts';
 import { createLogger } from '../../src/monitoring/logger.ts';
+import { startMetricsServer } from '../../src/monitoring/metrics/index.ts';
 
 const mode = process.env.BENCH_DETECTOR ?? 'none';
 if (mode !== 'none' && mode !== 'memory' && mode !== 'redis') {
@@ -39,6 +41,7 @@ const app = await buildApp({
   ...(mode === 'none' ? {} : { detector: services.detector }),
   trustProxy: config.trustProxy,
   logger: services.logger,
+  ...(services.metrics ? { metrics: services.metrics.http } : {}),
   readiness: async () => ({
     database: { status: 'ok' },
     detectionStore: services.detectorStatus(),
@@ -55,14 +58,22 @@ const app = await buildApp({
     );
   },
 });
+const metricsServer =
+  services.metrics && config.metrics
+    ? await startMetricsServer(services.metrics.registry, config.metrics)
+    : null;
 await app.listen({ host: '127.0.0.1', port: 0 });
-process.send?.({ port: (app.server.address() as AddressInfo).port });
+process.send?.({
+  port: (app.server.address() as AddressInfo).port,
+  ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+});
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   await app.close();
+  await metricsServer?.close();
   await services.close();
   process.exit(0);
 };

@@ -12,6 +12,8 @@ export type DetectorVariant = 'none' | 'memory' | 'redis';
 export interface DetectorHttpServer {
   readonly variant: DetectorVariant;
   readonly baseUrl: string;
+  /** `http://127.0.0.1:<port>` of its `/metrics` listener, or null with metrics off. */
+  readonly metricsUrl: string | null;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -22,6 +24,8 @@ export interface DetectorHttpServerOptions {
   readonly redisKeyPrefix?: string;
   /** Extra Node flags for the server process (e.g. `--cpu-prof` while investigating). */
   readonly nodeArgs?: readonly string[];
+  /** Prometheus metrics on (hook, observers, a listener on a free port); off by default. */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function startDetectorHttpServer(
     UV_THREADPOOL_SIZE:
       process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism() + 3)),
     BENCH_DETECTOR: variant,
+    METRICS_PORT: options.metrics === true ? '0' : 'off',
     ...(variant === 'redis' && options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...(options.redisKeyPrefix ? { BENCH_REDIS_PREFIX: options.redisKeyPrefix } : {}),
   });
@@ -74,19 +79,23 @@ export async function startDetectorHttpServer(
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('did not listen within 60 s')), 60_000);
-      child.once('message', (message: { port?: number }) => {
-        clearTimeout(timer);
-        if (typeof message.port === 'number') resolve(message.port);
-        else reject(new Error('unexpected message'));
-      });
-      void exited.then(() => {
-        clearTimeout(timer);
-        reject(new Error(`exited (${child.signalCode ?? child.exitCode})`));
-      });
-    });
-    return { variant, baseUrl: `http://127.0.0.1:${port}`, pid: child.pid ?? -1, stop };
+    const { port, metricsPort } = await new Promise<{ port: number; metricsPort?: number }>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('did not listen within 60 s')), 60_000);
+        child.once('message', (message: { port?: number; metricsPort?: number }) => {
+          clearTimeout(timer);
+          if (typeof message.port === 'number')
+            resolve({ port: message.port, metricsPort: message.metricsPort });
+          else reject(new Error('unexpected message'));
+        });
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`exited (${child.signalCode ?? child.exitCode})`));
+        });
+      },
+    );
+    const metricsUrl = metricsPort === undefined ? null : `http://127.0.0.1:${metricsPort}`;
+    return { variant, baseUrl: `http://127.0.0.1:${port}`, metricsUrl, pid: child.pid ?? -1, stop };
   } catch (error) {
     await stop();
     const reason = error instanceof Error ? error.message : String(error);

@@ -57,6 +57,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
     FLUX_AUTH_DETECTION: 'off',
+    // Benches run servers side by side: none takes the default metrics port.
+    METRICS_PORT: 'off',
     ...options.env,
   });
   const child = spawn(

@@ -9,6 +9,8 @@ export interface HashQueueOptions {
   readonly maxQueued?: number;
   /** `Retry-After` seconds on the ServiceBusyError when full; default 1. */
   readonly retryAfterSeconds?: number;
+  /** Told how long each task waited for a slot before it started (ms; 0 when none), for metrics. */
+  readonly onWait?: (waitMs: number) => void;
 }
 
 /**
@@ -19,6 +21,7 @@ export class HashQueue {
   readonly #maxInFlight: number;
   readonly #maxQueued: number;
   readonly #retryAfterSeconds: number;
+  readonly #onWait: ((waitMs: number) => void) | null;
   readonly #waiting: Array<() => void> = [];
   #inFlight = 0;
 
@@ -26,6 +29,7 @@ export class HashQueue {
     this.#maxInFlight = options.maxInFlight ?? availableParallelism();
     this.#maxQueued = options.maxQueued ?? 512;
     this.#retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.#onWait = options.onWait ?? null;
     if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) {
       throw new RangeError('maxInFlight must be a positive integer');
     }
@@ -51,15 +55,21 @@ export class HashQueue {
 
   /** Runs `task` when a slot is free. Rejects with ServiceBusyError when the queue is full. */
   run<T>(task: () => Promise<T>): Promise<T> {
+    const onWait = this.#onWait;
     if (this.#inFlight < this.#maxInFlight) {
       this.#inFlight++;
+      onWait?.(0);
       return this.#start(task);
     }
     if (this.#waiting.length >= this.#maxQueued) {
       return Promise.reject(new ServiceBusyError(this.#retryAfterSeconds));
     }
+    const queuedAt = onWait === null ? 0 : performance.now();
     return new Promise<T>((resolve, reject) => {
-      this.#waiting.push(() => this.#start(task).then(resolve, reject));
+      this.#waiting.push(() => {
+        onWait?.(performance.now() - queuedAt);
+        this.#start(task).then(resolve, reject);
+      });
     });
   }
 

@@ -54,6 +54,7 @@ export class AuditRecorder {
   /** Set from the first failed write until the buffer is written again. */
   #failure: { writtenCount: number; droppedCount: number } | null = null;
   #droppedCount = 0;
+  #writtenCount = 0;
 
   constructor(options: AuditRecorderOptions) {
     this.#db = options.db;
@@ -76,6 +77,11 @@ export class AuditRecorder {
     return this.#buffer.length;
   }
 
+  /** Events written to the database since this recorder was created (for metrics). */
+  get writtenCount(): number {
+    return this.#writtenCount;
+  }
+
   /** Subscribes to the bus; returns the unsubscribe function. */
   attach(bus: SecurityEventBus): () => void {
     return bus.subscribe((event) => this.record(event));
@@ -83,7 +89,10 @@ export class AuditRecorder {
 
   /** Queues one event for writing. Never throws. */
   record(event: SecurityEvent): void {
-    if (this.#isClosed) return;
+    if (this.#isClosed) {
+      this.#droppedCount += 1;
+      return;
+    }
     this.#buffer.push(toRow(event));
     if (this.#buffer.length > this.#maxBuffered) {
       const dropped = this.#buffer.length - this.#maxBuffered;
@@ -159,6 +168,7 @@ export class AuditRecorder {
           .values(batch)
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
+        this.#writtenCount += batch.length;
       } catch (error) {
         if (!this.#isRetryable(error)) {
           this.#droppedCount += batch.length;

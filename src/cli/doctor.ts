@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
@@ -38,6 +39,7 @@ export async function runDoctor(
   checks.push(await checkPolicy(config));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkRedis(config, pingRedis));
+  checks.push(await checkMetricsListener(config));
   return checks;
 }
 
@@ -130,6 +132,44 @@ async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorC
       fix: 'Check REDIS_URL and that Redis is running (redis-cli -u "$REDIS_URL" ping).',
     };
   }
+}
+
+/** Binds the metrics address for a moment: is the port free and the host an address here? */
+async function checkMetricsListener(config: Config): Promise<DoctorCheck> {
+  const listen = config.metrics;
+  const name = 'metrics listener';
+  if (listen === null) return { name, ok: true, detail: 'off (METRICS_PORT=off)', fix: '' };
+  const where = `${listen.host}:${listen.port}`;
+  const code = await new Promise<string | null>((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    server.listen({ host: listen.host, port: listen.port }, () =>
+      server.close(() => resolve(null)),
+    );
+  });
+  if (code === null) return { name, ok: true, detail: `${where} is free`, fix: '' };
+  if (code === 'EADDRINUSE') {
+    return {
+      name,
+      ok: false,
+      detail: `${where} is already in use`,
+      fix: 'Set METRICS_PORT to a free port (or off); ignore if flux-auth itself holds it.',
+    };
+  }
+  if (code === 'EACCES') {
+    return {
+      name,
+      ok: false,
+      detail: `no permission to listen on ${where}`,
+      fix: 'Use a METRICS_PORT above 1023.',
+    };
+  }
+  return {
+    name,
+    ok: false,
+    detail: `cannot listen on ${where} (${code})`,
+    fix: 'Set METRICS_HOST to an address of this machine (default 127.0.0.1).',
+  };
 }
 
 /** Hides the password in a connection URL. */

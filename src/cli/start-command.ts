@@ -1,4 +1,4 @@
-import { EXIT_CONFIG } from '../config/index.ts';
+import { EXIT_CONFIG, EXIT_UNAVAILABLE } from '../config/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
 /** `flux-auth start`: validate, build, listen; SIGTERM/SIGINT shut down gracefully and exit 0. */
@@ -8,6 +8,7 @@ export async function runStart(): Promise<void> {
   const { createLogger } = await import('../monitoring/logger.ts');
   const { PendingMigrationsError, startService } = await import('../main.ts');
   const { PolicyFileError } = await import('../detection/index.ts');
+  const { MetricsListenError } = await import('../monitoring/metrics/index.ts');
   const logger = createLogger(config.logLevel);
   for (const warning of warnings) logger.warn(warning);
   let running: Awaited<ReturnType<typeof startService>>;
@@ -21,9 +22,16 @@ export async function runStart(): Promise<void> {
       process.exit(EXIT_CONFIG);
     }
     if (error instanceof PendingMigrationsError) failAndExit('database', error, EXIT_CONFIG);
+    if (error instanceof MetricsListenError) {
+      process.stderr.write(`flux-auth: ${error.message}\n`);
+      process.exit(EXIT_UNAVAILABLE);
+    }
     failAndExit('could not start', error);
   }
-  logger.info({ address: running.address, env: config.env }, 'flux-auth listening');
+  logger.info(
+    { address: running.address, metrics: running.metricsUrl ?? 'off', env: config.env },
+    'flux-auth listening',
+  );
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {

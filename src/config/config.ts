@@ -16,6 +16,20 @@ export type SigningConfig =
 /** Which addresses may set `X-Forwarded-For`: none, a hop count, or CIDRs. */
 export type TrustProxy = false | number | readonly string[];
 
+/**
+ * Where Prometheus metrics are served: `METRICS_HOST`, and `METRICS_PORT` plus the PM2 instance
+ * number (`NODE_APP_INSTANCE`) so instances on one host never share a port.
+ */
+export interface MetricsListenConfig {
+  readonly host: string;
+  /** The port this instance listens on (`basePort + instance`; 0 picks a free one). */
+  readonly port: number;
+  /** `METRICS_PORT` as set (or 9464). */
+  readonly basePort: number;
+  /** `NODE_APP_INSTANCE` (PM2 cluster mode), 0 when unset. */
+  readonly instance: number;
+}
+
 /** The whole typed, frozen service configuration. Durations carry their unit in the name. */
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
@@ -39,4 +53,6 @@ export interface Config {
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;
   readonly cleanupIntervalMs: number;
+  /** The `/metrics` listener, or null when `METRICS_PORT=off`. */
+  readonly metrics: MetricsListenConfig | null;
 }

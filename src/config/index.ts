@@ -1,12 +1,21 @@
 import type { Env } from './load-config.ts';
 
-export type { Config, LogLevel, SigningConfig, TrustProxy } from './config.ts';
+export type {
+  Config,
+  LogLevel,
+  MetricsListenConfig,
+  SigningConfig,
+  TrustProxy,
+} from './config.ts';
 export { DEV_SECRET_FILE, loadOrCreateDevSecret } from './dev-secret.ts';
 export { type ConfigResult, type Env, loadConfig, MIN_SECRET_LENGTH } from './load-config.ts';
 export { parseTrustProxy } from './parse-trust-proxy.ts';
 
 /** Exit code for configuration errors (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;
+
+/** Exit code when a dependency or a port is unavailable (EX_UNAVAILABLE); restart with backoff. */
+export const EXIT_UNAVAILABLE = 69;
 
 /** The process environment; `config/` is the only place that reads it. */
 export function readProcessEnv(): Env {

@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Config, LOG_LEVELS, type LogLevel, type TrustProxy } from './config.ts';
+import {
+  type Config,
+  LOG_LEVELS,
+  type LogLevel,
+  type MetricsListenConfig,
+  type TrustProxy,
+} from './config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
 import { readSigningKeyFile } from './signing-key-file.ts';
 
@@ -55,6 +61,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     hashMaxQueued: read.integer('HASH_MAX_QUEUED', 512, 0, 100_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
+    metrics: readMetrics(env, read, problems),
   };
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
   if (problems.length > 0 || signing === null) return { ok: false, problems };
@@ -119,6 +126,28 @@ function readTrustProxy(env: Env, problems: string[]): TrustProxy {
   if (parsed.ok) return parsed.value;
   problems.push(`TRUST_PROXY: ${parsed.problem}`);
   return false;
+}
+
+/** Default `/metrics` port (the OpenTelemetry Prometheus exporter's). */
+const DEFAULT_METRICS_PORT = 9464;
+
+function readMetrics(env: Env, read: Readers, problems: string[]): MetricsListenConfig | null {
+  if (env.METRICS_PORT?.trim().toLowerCase() === 'off') return null;
+  const raw = env.METRICS_PORT?.trim();
+  if (raw !== undefined && raw !== '' && !/^\d+$/.test(raw)) {
+    problems.push(`METRICS_PORT: "${raw}" is not a port (0–65535) or off.`);
+    return null;
+  }
+  const basePort = read.integer('METRICS_PORT', DEFAULT_METRICS_PORT, 0, 65535);
+  // PM2 numbers the instances of one app 0, 1, 2…: each listens on its own port.
+  const instance = read.integer('NODE_APP_INSTANCE', 0, 0, 65535);
+  const port = basePort === 0 ? 0 : basePort + instance;
+  if (port > 65535) {
+    problems.push(
+      `METRICS_PORT: ${basePort} + NODE_APP_INSTANCE ${instance} is past 65535; choose a lower METRICS_PORT.`,
+    );
+  }
+  return { host: read.string('METRICS_HOST') ?? '127.0.0.1', port, basePort, instance };
 }
 
 function readPath(env: Env, name: string, cwd: string): string | null {

@@ -7,7 +7,11 @@ import {
   RedisCounterStore,
   waitForRedisReady,
 } from '../store/index.ts';
-import { ResilientCounterStore, type StoreStatus } from './resilient-store.ts';
+import {
+  ResilientCounterStore,
+  type StoreCallObserver,
+  type StoreStatus,
+} from './resilient-store.ts';
 
 /** Options of `createDetectionStore`. Without `redisUrl` the in-process store is used. */
 export interface DetectionStoreOptions {
@@ -22,6 +26,8 @@ export interface DetectionStoreOptions {
   readonly memory?: MemoryCounterStoreOptions;
   /** Redis connection errors, each distinct one once per outage (e.g. to log them). */
   readonly onRedisError?: (error: Error) => void;
+  /** Observes every Redis call's duration and outcome (metrics); not called in memory mode. */
+  readonly onCallTimed?: StoreCallObserver;
 }
 
 /** A store for the detector plus its health and shutdown. */
@@ -56,6 +62,7 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     clock: options.clock,
     timeoutMs: options.timeoutMs,
     probeIntervalMs: options.probeIntervalMs,
+    onCallTimed: options.onCallTimed,
   });
   return {
     store: resilient,

@@ -70,6 +70,8 @@ export interface Detector {
   unblockIp(ip: string): Promise<boolean>;
   /** Active blocks, soonest expiry first. */
   listBlocks(): Promise<BlockRecord[]>;
+  /** How many blocks are active (cheap; for the metrics gauge). */
+  countBlocks(): Promise<number>;
 }
 
 /** What a policy object turns into once (not per request): lists and store limits. */
@@ -461,6 +463,10 @@ class DetectorImpl implements Detector {
 
   listBlocks(): Promise<BlockRecord[]> {
     return this.#store.listBlocks(this.#clock());
+  }
+
+  countBlocks(): Promise<number> {
+    return this.#store.countBlocks(this.#clock());
   }
 
   #compiled(policy: DetectionPolicy): CompiledPolicy {

@@ -43,6 +43,8 @@ export {
 export {
   ResilientCounterStore,
   type ResilientStoreOptions,
+  type StoreCallObserver,
+  type StoreCallOutcome,
   type StoreStatus,
 } from './resilient-store.ts';
 export { ACCOUNT_THROTTLED_MESSAGE } from './rules/account-guard.ts';

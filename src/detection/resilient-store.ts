@@ -19,6 +19,12 @@ import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
 /** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
 export type StoreStatus = 'ok' | 'degraded';
 
+/** How a primary store call ended: answered in time, failed, or abandoned at the hard limit. */
+export type StoreCallOutcome = 'ok' | 'error' | 'timeout';
+
+/** Told each primary call's duration (seconds) and outcome, e.g. by a metrics histogram. */
+export type StoreCallObserver = (seconds: number, outcome: StoreCallOutcome) => void;
+
 /** Options of `ResilientCounterStore`; times in ms. */
 export interface ResilientStoreOptions {
   readonly primary: CounterStore;
@@ -34,6 +40,8 @@ export interface ResilientStoreOptions {
   readonly slowCallsToDegrade?: number;
   /** How often to probe the primary while degraded. Default 1000. */
   readonly probeIntervalMs?: number;
+  /** Observes every primary call (not the fallback's); none by default. */
+  readonly onCallTimed?: StoreCallObserver;
 }
 
 /**
@@ -51,6 +59,7 @@ export class ResilientCounterStore implements CounterStore {
   readonly #probeIntervalMs: number;
   readonly #hardTimeoutMs: number;
   readonly #slowCallsToDegrade: number;
+  readonly #onCallTimed: StoreCallObserver | null;
   #slowStreak = 0;
   /** Primary calls in flight, judged slow `timeoutMs` after they started (one shared timer). */
   readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
@@ -68,6 +77,7 @@ export class ResilientCounterStore implements CounterStore {
     this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 250, this.#timeoutMs);
     this.#slowCallsToDegrade = options.slowCallsToDegrade ?? 3;
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.#onCallTimed = options.onCallTimed ?? null;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
   }
 
@@ -166,6 +176,11 @@ export class ResilientCounterStore implements CounterStore {
     return this.#run((s) => s.listBlocks(now));
   }
 
+  /** See `CounterStore.countBlocks`. */
+  countBlocks(now: number): Promise<number> {
+    return this.#run((s) => s.countBlocks(now));
+  }
+
   /** See `CounterStore.unblock`. */
   unblock(ipKey: string, now: number): Promise<boolean> {
     return this.#run((s) => s.unblock(ipKey, now));
@@ -217,6 +232,7 @@ export class ResilientCounterStore implements CounterStore {
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
     this.#finish(watch);
+    if (this.#onCallTimed !== null) this.#observe(watch, 'ok');
     watch.resolve(value);
   }
 
@@ -224,7 +240,14 @@ export class ResilientCounterStore implements CounterStore {
   #onFailure<T>(watch: Watch<T>, error: unknown): void {
     if (watch.phase === 'done') return;
     this.#finish(watch);
+    if (this.#onCallTimed !== null) this.#observe(watch, 'error');
     this.#answerFromFallback(watch, error);
+  }
+
+  // The queue set `deadline` to start + timeoutMs: the start time without a clock read of its own.
+  #observe<T>(watch: Watch<T>, outcome: StoreCallOutcome): void {
+    const seconds = (performance.now() - watch.deadline + this.#timeoutMs) / 1000;
+    this.#onCallTimed?.(seconds, outcome);
   }
 
   #finish<T>(watch: Watch<T>): void {
@@ -252,6 +275,7 @@ export class ResilientCounterStore implements CounterStore {
   #onHardLimit<T>(watch: Watch<T>): void {
     if (watch.phase !== 'slow') return;
     watch.phase = 'done';
+    if (this.#onCallTimed !== null) this.#observe(watch, 'timeout');
     const { onAbandoned } = watch;
     if (onAbandoned !== undefined) watch.call.then(onAbandoned, () => {});
     this.#answerFromFallback(watch, new Error(`store call over ${this.#hardTimeoutMs} ms`));

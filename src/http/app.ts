@@ -14,8 +14,16 @@ import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
+import { createMetricsHook } from './plugins/metrics-hook.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
-import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
+import type {
+  AccountsPort,
+  DetectorPort,
+  HttpMetricsPort,
+  JwksPort,
+  ReadinessPort,
+  TokensPort,
+} from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 
@@ -42,6 +50,8 @@ export interface AppDependencies {
   readonly trustProxy?: TrustProxy;
   /** A pino logger; none for silence (tests). */
   readonly logger?: FastifyBaseLogger;
+  /** Request metrics (route, method, status, latency); none when metrics are off. */
+  readonly metrics?: HttpMetricsPort;
   /** Extra plugins to register under the app (admin routes, metrics) after the core. */
   readonly extend?: (app: App) => Promise<void>;
 }
@@ -95,6 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const detector = deps.detector ?? NO_DETECTION;
   app.addHook('preValidation', createPrecheckHook(detector, deps.clock ?? Date.now));
   app.addHook('onResponse', createReleaseHook(detector));
+  if (deps.metrics) app.addHook('onResponse', createMetricsHook(deps.metrics));
   await app.register(healthRoutes, { readiness: deps.readiness, jwks: deps.jwks });
   await app.register(authRoutes, {
     prefix: '/api/auth',

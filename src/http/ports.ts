@@ -57,3 +57,12 @@ export interface DependencyState {
 
 /** Readiness probe: each dependency's state. */
 export type ReadinessPort = () => Promise<Readonly<Record<string, DependencyState>>>;
+
+/** Per-route request metrics (see `HttpMetrics`): a cached recorder per route and method. */
+export interface HttpMetricsPort {
+  recorder(
+    route: string,
+    method: string,
+    detectionRoute?: string,
+  ): { record(status: number, seconds: number): void };
+}

@@ -209,6 +209,8 @@ export interface CounterStore {
   getBlock(ipKey: string, now: number): Promise<BlockRecord | null>;
   /** All active blocks, soonest expiry first. */
   listBlocks(now: number): Promise<BlockRecord[]>;
+  /** How many blocks are active, without reading them (one command on Redis; for metrics). */
+  countBlocks(now: number): Promise<number>;
   /** Sets (or replaces) a block. */
   setBlock(input: SetBlockInput): Promise<BlockRecord>;
   /** Lifts a block and clears the IP's failure window; true when a block was active. */

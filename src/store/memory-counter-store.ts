@@ -297,6 +297,12 @@ export class MemoryCounterStore implements CounterStore {
     return [...this.#blocks.entries()].map(([, b]) => b).sort((a, b) => a.expiresAt - b.expiresAt);
   }
 
+  /** See `CounterStore.countBlocks`. */
+  async countBlocks(now: number): Promise<number> {
+    this.#blocks.sweep(now);
+    return this.#blocks.size;
+  }
+
   /** See `CounterStore.setBlock`. */
   async setBlock(input: SetBlockInput): Promise<BlockRecord> {
     const block: BlockRecord = {

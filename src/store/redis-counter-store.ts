@@ -351,6 +351,14 @@ export class RedisCounterStore implements CounterStore {
     return blocks.filter((b): b is BlockRecord => b !== null);
   }
 
+  /**
+   * See `CounterStore.countBlocks`: the index scored by expiry, counted past `now`. An unblock
+   * removes its entry and a replaced block moves its score, so only live blocks count.
+   */
+  countBlocks(now: number): Promise<number> {
+    return this.#client.zcount(this.#indexKey(), `(${now}`, '+inf');
+  }
+
   /** See `CounterStore.setBlock`. */
   async setBlock(input: SetBlockInput): Promise<BlockRecord> {
     const reply = await this.#run(

@@ -11,6 +11,22 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('HashQueue', () => {
+  it("reports each task's wait for a slot: 0 when one was free, the queueing time otherwise", async () => {
+    const waits: number[] = [];
+    const queue = new HashQueue({ maxInFlight: 1, maxQueued: 1, onWait: (ms) => waits.push(ms) });
+    const gate = deferred();
+    const first = queue.run(() => gate.promise);
+    const second = queue.run(async () => 'second');
+    await expect(queue.run(async () => 'refused')).rejects.toBeInstanceOf(ServiceBusyError);
+    expect(waits).toEqual([0]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    gate.resolve();
+    await Promise.all([first, second]);
+    // The refused task never started, so it reports no wait; the queued one waited for the gate.
+    expect(waits).toHaveLength(2);
+    expect(waits[1]).toBeGreaterThanOrEqual(25);
+  });
+
   it('runs at most maxInFlight, queues up to maxQueued, then refuses with 503', async () => {
     const queue = new HashQueue({ maxInFlight: 2, maxQueued: 3 });
     const gate = deferred();

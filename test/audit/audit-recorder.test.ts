@@ -98,6 +98,8 @@ forEachDialect((_dialect, open) => {
       .execute();
     await recorder.flush();
     expect((await listEvents(db.handle.db, {})).events).toHaveLength(1);
+    // The failed attempt wrote nothing and dropped nothing: the event counts once, when written.
+    expect([recorder.writtenCount, recorder.droppedCount]).toEqual([1, 0]);
     await recorder.close();
   });
 
@@ -115,9 +117,12 @@ forEachDialect((_dialect, open) => {
     const counts = (await listEvents(db.handle.db, {})).events.map((e) => Number(e.details.count));
     expect(counts).toEqual([7, 6, 5, 4, 3]);
     expect(dropped.reduce((a, b) => a + b, 0)).toBe(3);
+    expect([recorder.writtenCount, recorder.droppedCount]).toEqual([5, 3]);
     recorder.record(event(99));
     await recorder.flush();
     expect((await listEvents(db.handle.db, {})).events).toHaveLength(5);
+    // An event after close is dropped, and counted as such.
+    expect([recorder.writtenCount, recorder.droppedCount]).toEqual([5, 4]);
   });
 
   const hideTable = () =>

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/attack-redis-server.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const run = runCli;
@@ -64,12 +66,37 @@ describe('flux-auth CLI', () => {
   });
 
   it('doctor passes on a fresh development setup after migrate', async () => {
-    const cwdEnv = { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) };
+    // A free metrics port of its own: 9464 may be held by anything on a shared machine.
+    const cwdEnv = {
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')),
+      METRICS_PORT: String(await freePort()),
+    };
     const migrated = await run(['migrate'], cwdEnv);
     expect(migrated.code).toBe(0);
     const result = await run(['doctor'], cwdEnv);
     expect(result.stdout).toMatch(/ok\s+migrations\s+all applied/);
+    expect(result.stdout).toMatch(
+      new RegExp(`ok\\s+metrics listener\\s+127\\.0\\.0\\.1:${cwdEnv.METRICS_PORT} is free`),
+    );
     expect(result.code).toBe(0);
+  });
+
+  it('doctor fails a metrics port in use and names METRICS_PORT in the fix', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', () => resolve()));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'flux-doc-'));
+      const result = await run(['doctor'], { DATA_DIR: dir, METRICS_PORT: String(port) });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `FAIL\\s+metrics listener\\s+127\\.0\\.0\\.1:${port} is already in use\\s+Set METRICS_PORT`,
+        ),
+      );
+    } finally {
+      holder.close();
+    }
   });
 
   it('doctor reports pending migrations with the fix', async () => {

@@ -120,6 +120,54 @@ describe('loadConfig', () => {
   });
 });
 
+describe('metrics listener config', () => {
+  const metricsOf = (env: Record<string, string>) => {
+    const result = load({ JWT_SECRET: SECRET, ...env });
+    return result.ok ? result.config.metrics : result.problems;
+  };
+
+  it('defaults to 127.0.0.1:9464, never a public address', () => {
+    expect(metricsOf({})).toEqual({ host: '127.0.0.1', port: 9464, basePort: 9464, instance: 0 });
+  });
+
+  it('METRICS_PORT=off disables it; METRICS_HOST moves it', () => {
+    expect(metricsOf({ METRICS_PORT: 'off' })).toBeNull();
+    expect(metricsOf({ METRICS_PORT: 'OFF' })).toBeNull();
+    expect(metricsOf({ METRICS_HOST: '0.0.0.0', METRICS_PORT: '9100' })).toMatchObject({
+      host: '0.0.0.0',
+      port: 9100,
+    });
+  });
+
+  it('adds NODE_APP_INSTANCE (PM2 cluster mode) so instances never share a port', () => {
+    expect(metricsOf({ METRICS_PORT: '9100', NODE_APP_INSTANCE: '3' })).toEqual({
+      host: '127.0.0.1',
+      port: 9103,
+      basePort: 9100,
+      instance: 3,
+    });
+    // Port 0 asks the system for a free port: no offset.
+    expect(metricsOf({ METRICS_PORT: '0', NODE_APP_INSTANCE: '3' })).toMatchObject({ port: 0 });
+  });
+
+  it('names METRICS_PORT or NODE_APP_INSTANCE for a bad value', () => {
+    expect(problemsOf({ JWT_SECRET: SECRET, METRICS_PORT: 'on' })).toEqual([
+      'METRICS_PORT: "on" is not a port (0–65535) or off.',
+    ]);
+    expect(problemsOf({ JWT_SECRET: SECRET, METRICS_PORT: '70000' })).toEqual([
+      'METRICS_PORT: "70000" is not a whole number between 0 and 65535.',
+    ]);
+    expect(problemsOf({ JWT_SECRET: SECRET, NODE_APP_INSTANCE: 'a' })).toEqual([
+      'NODE_APP_INSTANCE: "a" is not a whole number between 0 and 65535.',
+    ]);
+    expect(
+      problemsOf({ JWT_SECRET: SECRET, METRICS_PORT: '65535', NODE_APP_INSTANCE: '1' }),
+    ).toEqual([
+      'METRICS_PORT: 65535 + NODE_APP_INSTANCE 1 is past 65535; choose a lower METRICS_PORT.',
+    ]);
+  });
+});
+
 describe('parseTrustProxy', () => {
   it('reads nothing, a hop count or a CIDR list', () => {
     expect(parseTrustProxy(undefined)).toEqual({ ok: true, value: false });

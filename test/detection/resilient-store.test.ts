@@ -83,6 +83,41 @@ describe('ResilientCounterStore', () => {
     store.close();
   });
 
+  it('times each primary call for metrics: ok in time, error, timeout at the hard limit', async () => {
+    const timed: Array<[number, string]> = [];
+    // A generous hard limit where the call must answer, so a busy machine cannot turn it into a timeout.
+    const make = (primary: CounterStore, hardTimeoutMs = 10_000) =>
+      new ResilientCounterStore({
+        primary,
+        bus: new SecurityEventBus(),
+        timeoutMs: 20,
+        hardTimeoutMs,
+        probeIntervalMs: 60_000,
+        onCallTimed: (seconds, outcome) => timed.push([seconds, outcome]),
+      });
+    const slow = make(slowPrimary(40));
+    await slow.getBlock('1.2.3.4', 0);
+    expect(timed).toHaveLength(1);
+    expect(timed[0]?.[1]).toBe('ok');
+    expect(timed[0]?.[0]).toBeGreaterThanOrEqual(0.035);
+    slow.close();
+
+    const failing = new MemoryCounterStore();
+    failing.getBlock = () => Promise.reject(new Error('primary down'));
+    const broken = make(failing);
+    await broken.getBlock('1.2.3.4', 0);
+    // Degraded now: fallback calls are not timed.
+    await broken.getBlock('1.2.3.4', 0);
+    expect(timed.map(([, outcome]) => outcome)).toEqual(['ok', 'error']);
+    broken.close();
+
+    const dead = make(slowPrimary(null), 200);
+    await dead.getBlock('1.2.3.4', 0);
+    expect(timed.map(([, outcome]) => outcome)).toEqual(['ok', 'error', 'timeout']);
+    expect(timed[2]?.[0]).toBeGreaterThanOrEqual(0.195);
+    dead.close();
+  });
+
   it('fails over after the hard limit when the primary never answers', async () => {
     const { store } = setup(slowPrimary(null));
     const started = performance.now();

@@ -49,6 +49,8 @@ async function waitForHealth(url: string): Promise<void> {
 it('on SIGTERM finishes in-flight logins, flushes the audit log and exits 0', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'flux-shutdown-'));
   const port = await freePort();
+  // Its own metrics port: parallel test files must never meet on the default 9464.
+  const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, ['bin/flux-auth.js', 'start'], {
     // One hash at a time keeps the logins in flight long enough to be mid-request at SIGTERM.
@@ -56,6 +58,7 @@ it('on SIGTERM finishes in-flight logins, flushes the audit log and exits 0', as
       PATH: process.env.PATH ?? '',
       DATA_DIR: dataDir,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       LOG_LEVEL: 'info',
       HASH_MAX_IN_FLIGHT: '1',
     },

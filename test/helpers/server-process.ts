@@ -55,7 +55,13 @@ export class ServerProcess {
     const cwd = mkdtempSync(join(tmpdir(), 'flux-server-'));
     const child = spawn(process.execPath, [BIN, 'start'], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        METRICS_PORT: 'off',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const server = new ServerProcess(child);

@@ -292,6 +292,23 @@ export function describeCounterStoreContract(name: string, getStore: () => Count
         expect((await store.listBlocks(T0 + 500)).some((b) => b.ipKey === ip)).toBe(true);
         expect((await store.listBlocks(T0 + 1000)).some((b) => b.ipKey === ip)).toBe(false);
       });
+
+      it('counts active blocks: set, replaced, expired and lifted', async () => {
+        const store = getStore();
+        // Long after every other test's blocks expired: the counts are exact.
+        const t = T0 + 400 * DAY;
+        const [a, b] = [freshIp(), freshIp()];
+        expect(await store.countBlocks(t)).toBe(0);
+        await store.setBlock({ ...manualBlock(a, t), blockMs: 1000 });
+        await store.setBlock({ ...manualBlock(b, t), blockMs: 5000 });
+        expect(await store.countBlocks(t + 1)).toBe(2);
+        // Replacing a block keeps one entry.
+        await store.setBlock({ ...manualBlock(b, t + 2), blockMs: 5000 });
+        expect(await store.countBlocks(t + 3)).toBe(2);
+        expect(await store.countBlocks(t + 1000)).toBe(1);
+        expect(await store.unblock(b, t + 1001)).toBe(true);
+        expect(await store.countBlocks(t + 1002)).toBe(0);
+      });
     });
 
     describe('accounts', () => {
