@@ -1,14 +1,26 @@
 import { EXIT_CONFIG } from '../config/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
-/** `flux-auth start`: validate, build, listen; SIGTERM/SIGINT shut down gracefully and exit 0. */
+/**
+ * `flux-auth start`: validate, build, listen. SIGTERM, SIGINT or the death of the parent process
+ * shut down gracefully (in-flight requests answered, audit flushed) and exit 0; a failure to
+ * start prints one line and exits 78 (operator must fix) or 69 (may come back, retry).
+ */
 export async function runStart(): Promise<void> {
   const { config, warnings } = loadConfigOrExit();
   // Loaded after validation so a bad config is refused before the heavy imports.
   const { createLogger } = await import('../monitoring/logger.ts');
+  const { createPrettyDestination, shouldPrettyPrint } = await import(
+    '../monitoring/log-destination.ts'
+  );
   const { PendingMigrationsError, startService } = await import('../main.ts');
   const { PolicyFileError } = await import('../detection/index.ts');
-  const logger = createLogger(config.logLevel);
+  const { explainStartupFailure } = await import('./startup-failure.ts');
+  const { watchParent } = await import('./parent-watch.ts');
+  const destination = shouldPrettyPrint(config.env, process.stdout.isTTY === true)
+    ? await createPrettyDestination()
+    : undefined;
+  const logger = createLogger(config.logLevel, destination);
   for (const warning of warnings) logger.warn(warning);
   let running: Awaited<ReturnType<typeof startService>>;
   try {
@@ -21,11 +33,21 @@ export async function runStart(): Promise<void> {
       process.exit(EXIT_CONFIG);
     }
     if (error instanceof PendingMigrationsError) failAndExit('database', error, EXIT_CONFIG);
-    failAndExit('could not start', error);
+    const failure = explainStartupFailure(error, config);
+    process.stderr.write(`flux-auth: ${failure.line}\n`);
+    process.exit(failure.exitCode);
   }
-  logger.info({ address: running.address, env: config.env }, 'flux-auth listening');
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  logger.info(
+    { address: running.address, env: config.env, pid: process.pid },
+    'flux-auth listening',
+  );
+  let isShuttingDown = false;
+  const shutdown = (reason: string) => {
+    // A terminal's Ctrl-C reaches npm and us, and npm passes it on: one shutdown, not two.
+    if (isShuttingDown) return;
+    isShuttingDown = true;
+    stopWatchingParent();
+    logger.info({ reason }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
@@ -40,6 +62,7 @@ export async function runStart(): Promise<void> {
       (error: unknown) => failAndExit('shutdown failed', error),
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  const stopWatchingParent = watchParent(() => shutdown('parent process exited'));
 }

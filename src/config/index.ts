@@ -8,6 +8,9 @@ export { parseTrustProxy } from './parse-trust-proxy.ts';
 /** Exit code for configuration errors (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;
 
+/** Exit code when a dependency (database, port) is unavailable but may come back (EX_UNAVAILABLE). */
+export const EXIT_UNAVAILABLE = 69;
+
 /** The process environment; `config/` is the only place that reads it. */
 export function readProcessEnv(): Env {
   return process.env;
