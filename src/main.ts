@@ -281,6 +281,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     detector: services.detector,
     clock,
     trustProxy: services.config.trustProxy,
+    corsOrigins: services.config.corsOrigins,
     logger: services.logger,
     extend: async (app) => {
       await app.register(adminRoutes, {
