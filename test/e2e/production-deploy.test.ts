@@ -40,7 +40,7 @@ interface LockFile {
  * (links into ours). With --preserve-symlinks nothing can reach a development package.
  */
 function makeProductionCheckout(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'flux-prod-'));
+  const dir = mkdtempSync(join(tmpdir(), 'flux-prod-checkout-'));
   for (const entry of ['package.json', 'bin', 'deploy', 'dist']) {
     cpSync(join(REPO, entry), join(dir, entry), { recursive: true });
   }
