@@ -26,7 +26,7 @@ module.exports = {
       // Exit 78 (EX_CONFIG) is a configuration error: stop with the message, never loop.
       stop_exit_codes: [78],
       // Anything else (exit 69: database or port not available yet) is retried with a delay
-      // that doubles from 200 ms up to PM2's cap of 15 s, and resets once the app runs 30 s.
+      // that grows 1.5x from 200 ms up to PM2's cap of 15 s, and resets once the app runs 30 s.
       exp_backoff_restart_delay: 200,
       // SIGINT then this long before SIGKILL: longer than SHUTDOWN_TIMEOUT_MS (10 s default),
       // so in-flight requests finish and the audit log is flushed.
