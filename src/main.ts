@@ -353,6 +353,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     detector: services.detector,
     clock,
     trustProxy: services.config.trustProxy,
+    corsOrigins: services.config.corsOrigins,
     logger: services.logger,
     metrics: services.metrics?.http,
     extend: async (app) => {

@@ -1,9 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+
+// Same relative place from src/cli/ and dist/cli/: the package root.
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
 
 // Each command imports its module only when run, so `start` with a bad config fails fast.
 const program = new Command()
   .name('flux-auth')
   .description('Authentication service with attack protection and security monitoring')
+  .version(version, '-V, --version', 'print the flux-auth version')
   .showHelpAfterError();
 
 program

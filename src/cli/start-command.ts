@@ -1,15 +1,27 @@
 import { EXIT_CONFIG, EXIT_UNAVAILABLE } from '../config/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
-/** `flux-auth start`: validate, build, listen; SIGTERM/SIGINT shut down gracefully and exit 0. */
+/**
+ * `flux-auth start`: validate, build, listen. SIGTERM, SIGINT or the death of the parent process
+ * shut down gracefully (in-flight requests answered, audit flushed) and exit 0; a failure to
+ * start prints one line and exits 78 (operator must fix) or 69 (may come back, retry).
+ */
 export async function runStart(): Promise<void> {
   const { config, warnings } = loadConfigOrExit();
   // Loaded after validation so a bad config is refused before the heavy imports.
   const { createLogger } = await import('../monitoring/logger.ts');
+  const { createPrettyDestination, shouldPrettyPrint } = await import(
+    '../monitoring/log-destination.ts'
+  );
   const { PendingMigrationsError, startService } = await import('../main.ts');
   const { PolicyFileError } = await import('../detection/index.ts');
+  const { explainStartupFailure } = await import('./startup-failure.ts');
+  const { watchParent } = await import('./parent-watch.ts');
   const { MetricsListenError } = await import('../monitoring/metrics/index.ts');
-  const logger = createLogger(config.logLevel);
+  const destination = shouldPrettyPrint(config.env, process.stdout.isTTY === true)
+    ? await createPrettyDestination()
+    : undefined;
+  const logger = createLogger(config.logLevel, destination);
   for (const warning of warnings) logger.warn(warning);
   let running: Awaited<ReturnType<typeof startService>>;
   try {
@@ -26,14 +38,26 @@ export async function runStart(): Promise<void> {
       process.stderr.write(`flux-auth: ${error.message}\n`);
       process.exit(EXIT_UNAVAILABLE);
     }
-    failAndExit('could not start', error);
+    const failure = explainStartupFailure(error, config);
+    process.stderr.write(`flux-auth: ${failure.line}\n`);
+    process.exit(failure.exitCode);
   }
   logger.info(
-    { address: running.address, metrics: running.metricsUrl ?? 'off', env: config.env },
+    {
+      address: running.address,
+      metrics: running.metricsUrl ?? 'off',
+      env: config.env,
+      pid: process.pid,
+    },
     'flux-auth listening',
   );
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  let isShuttingDown = false;
+  const shutdown = (reason: string) => {
+    // A terminal's Ctrl-C reaches npm and us, and npm passes it on: one shutdown, not two.
+    if (isShuttingDown) return;
+    isShuttingDown = true;
+    stopWatchingParent();
+    logger.info({ reason }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
@@ -48,6 +72,7 @@ export async function runStart(): Promise<void> {
       (error: unknown) => failAndExit('shutdown failed', error),
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  const stopWatchingParent = watchParent(() => shutdown('parent process exited'));
 }

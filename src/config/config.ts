@@ -48,6 +48,8 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly trustProxy: TrustProxy;
+  /** Browser origins (`https://app.example.com`) allowed by CORS; empty: no CORS headers. */
+  readonly corsOrigins: readonly string[];
   readonly policyFile: string | null;
   readonly hashMaxInFlight: number;
   readonly hashMaxQueued: number;

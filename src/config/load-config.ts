@@ -55,6 +55,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL_SECONDS', 2_592_000, 60, 31_536_000),
     trustProxy,
+    corsOrigins: readCorsOrigins(env, problems),
     policyFile: readPath(env, 'FLUX_AUTH_POLICY', options.cwd),
     // One more than the CPUs keeps a hash queued in the pool so no core idles between hashes.
     hashMaxInFlight: read.integer('HASH_MAX_IN_FLIGHT', availableParallelism() + 1, 1, 256),
@@ -148,6 +149,39 @@ function readMetrics(env: Env, read: Readers, problems: string[]): MetricsListen
     );
   }
   return { host: read.string('METRICS_HOST') ?? '127.0.0.1', port, basePort, instance };
+}
+
+function readCorsOrigins(env: Env, problems: string[]): readonly string[] {
+  const entries = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const origins: string[] = [];
+  for (const entry of entries) {
+    const origin = toOrigin(entry);
+    if (origin === null) {
+      problems.push(
+        `CORS_ORIGINS: "${entry}" is not an origin; list scheme, host and port only, e.g. CORS_ORIGINS=https://app.example.com,http://localhost:5173.`,
+      );
+    } else {
+      origins.push(origin);
+    }
+  }
+  return Object.freeze(origins);
+}
+
+// An origin is scheme://host[:port] with nothing after it; "*" is refused on purpose.
+function toOrigin(entry: string): string | null {
+  try {
+    const url = new URL(entry);
+    const isBare = url.pathname === '/' && !url.search && !url.hash && !url.username;
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && isBare && !entry.endsWith('/')) {
+      return url.origin;
+    }
+  } catch {
+    // reported by the caller
+  }
+  return null;
 }
 
 function readPath(env: Env, name: string, cwd: string): string | null {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -24,6 +24,8 @@ import type {
   ReadinessPort,
   TokensPort,
 } from './ports.ts';
+import { createRequestIdGenerator } from './request-id.ts';
+import { RequestLogController } from './request-log.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 
@@ -48,6 +50,8 @@ export interface AppDependencies {
   readonly detector?: DetectorPort;
   readonly clock?: () => number;
   readonly trustProxy?: TrustProxy;
+  /** Browser origins allowed to call the API (CORS); empty or absent: no CORS headers. */
+  readonly corsOrigins?: readonly string[];
   /** A pino logger; none for silence (tests). */
   readonly logger?: FastifyBaseLogger;
   /** Request metrics (route, method, status, latency); none when metrics are off. */
@@ -66,8 +70,9 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   const app: App = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: toFastifyTrustProxy(deps.trustProxy ?? false),
-    genReqId: () => randomUUID(),
+    genReqId: createRequestIdGenerator(deps.trustProxy ?? false),
     requestIdHeader: false,
+    logController: new RequestLogController(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: true, allErrors: false } },
@@ -96,6 +101,17 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     if (isClosing) reply.header('connection', 'close');
   });
   installSecurityHeaders(app);
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...deps.corsOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['content-type', 'authorization'],
+      exposedHeaders: ['retry-after', 'x-request-id', 'ratelimit', 'ratelimit-policy'],
+      // Bearer tokens travel in headers and bodies, never in cookies.
+      credentials: false,
+      maxAge: 600,
+    });
+  }
   await app.register(swagger, {
     openapi: {
       info: { title: 'flux-auth', version: '0.1.0' },

@@ -57,10 +57,28 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY: "true" would trust any client/],
     [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY: "10.0.0.0\/33" is not an IP address or CIDR/],
     [{ NODE_ENV: 'staging' }, /^NODE_ENV: "staging" is not one of/],
+    [{ CORS_ORIGINS: '*' }, /^CORS_ORIGINS: "\*" is not an origin/],
+    [
+      { CORS_ORIGINS: 'https://a.example/app' },
+      /^CORS_ORIGINS: "https:\/\/a\.example\/app" is not/,
+    ],
   ])('refuses %o in production with one line naming the variable', (override, pattern) => {
     const problems = problemsOf({ ...production, ...override });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(pattern);
+  });
+
+  it('reads CORS_ORIGINS as a list of origins, empty by default', () => {
+    const none = load(production);
+    const some = load({
+      ...production,
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+    });
+    expect(none.ok && none.config.corsOrigins).toEqual([]);
+    expect(some.ok && some.config.corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
   });
 
   it('reports every problem at once, one line each', () => {

@@ -44,7 +44,8 @@ it('logs every request with its id but never a password, token, secret or cookie
   });
   await service.services.audit.flush();
   const log = lines.join('');
-  expect(log).toContain('"reqId"');
+  expect(log).toContain('"requestId"');
+  expect(log).not.toContain('"reqId"');
   expect(log).toContain('refresh_token_reuse');
   for (const secret of [
     password,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/index.ts';
 import { InvalidRefreshTokenError } from '../../src/errors.ts';
@@ -192,6 +193,24 @@ forEachDialect((_dialect, open) => {
       InvalidRefreshTokenError,
     );
     expect((await rowOf(second.token))?.revoked_at).toBe(now);
+  });
+
+  it('keeps a revoked token until it expires, so its replay is still caught, as the README says', async () => {
+    await database.handle.db.deleteFrom('refresh_tokens').execute();
+    const first = await refresh.issue('u1');
+    const second = await refresh.rotate(first.token, CONTEXT);
+    await refresh.revoke(second.token);
+    now = T0 + DEFAULT_REFRESH_TTL_MS - 1;
+    expect(await refresh.deleteExpired(now)).toBe(0);
+    expect(await rowOf(first.token)).toBeDefined();
+    expect(await rowOf(second.token)).toBeDefined();
+    now = T0 + DEFAULT_REFRESH_TTL_MS;
+    expect(await refresh.deleteExpired(now)).toBe(2);
+    const readme = readFileSync('README.md', 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(
+      'Rotated, logged-out and revoked refresh tokens are kept until they expire (`REFRESH_TOKEN_TTL_SECONDS` after they were issued, 30 days by default)',
+    );
+    expect(DEFAULT_REFRESH_TTL_MS).toBe(30 * 24 * 3600 * 1000);
   });
 
   it('deletes expired tokens and tokens revoked longer than one TTL ago', async () => {
