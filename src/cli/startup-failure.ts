@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
 import { EXIT_CONFIG, EXIT_UNAVAILABLE } from '../config/index.ts';
+import { AppError } from '../errors.ts';
 import { redactUrl } from './doctor.ts';
 
 /** What to print when the service cannot start, and the exit code a process manager acts on. */
@@ -102,7 +103,8 @@ interface CodedError {
 function findCode(error: unknown, depth = 0): CodedError | null {
   if (!(error instanceof Error) || depth > 5) return null;
   const { code, syscall } = error as Error & { code?: unknown; syscall?: unknown };
-  if (typeof code === 'string' && code !== '') {
+  // Our own errors (a 503 wrapping the driver's refusal) name an answer, not the cause.
+  if (typeof code === 'string' && code !== '' && !(error instanceof AppError)) {
     return {
       code,
       message: error.message,
