@@ -129,6 +129,9 @@ export async function createServices(
   };
 }
 
+/** How often events held back by the detector's roll-up are published (ms). */
+const EVENT_FLUSH_INTERVAL_MS = 1000;
+
 /** How long startup waits for the first Redis connection before running degraded (ms). */
 const REDIS_CONNECT_WAIT_MS = 2000;
 
@@ -183,6 +186,9 @@ async function createDetection(
     bus,
     clock: overrides.clock,
   });
+  // Repeats held back by the detector's roll-up (blocked requests…) go out once a second.
+  const flushTimer = setInterval(() => detector.flushEvents(), EVENT_FLUSH_INTERVAL_MS);
+  flushTimer.unref();
   const isRedis = config.redisUrl !== null;
   return {
     detector,
@@ -194,6 +200,8 @@ async function createDetection(
     },
     close: async () => {
       stopWatching();
+      clearInterval(flushTimer);
+      detector.flushEvents({ all: true });
       await store.close();
     },
   };

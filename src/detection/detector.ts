@@ -17,7 +17,7 @@ import {
 } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
 import { type CidrList, parseCidrList, toClientKey } from './client-ip.ts';
-import { EventThrottle } from './event-throttle.ts';
+import { EventRollup } from './event-rollup.ts';
 import type { DetectionPolicy, RuleMode } from './policy.ts';
 import type { StoreStatus } from './resilient-store.ts';
 import {
@@ -70,6 +70,11 @@ export interface Detector {
   unblockIp(ip: string): Promise<boolean>;
   /** Active blocks, soonest expiry first. */
   listBlocks(): Promise<BlockRecord[]>;
+  /**
+   * Publishes the repeats held back by the roll-up (blocked requests, throttles…) once their
+   * interval has passed, or all of them with `all` (shutdown). Call about once a second.
+   */
+  flushEvents(options?: { readonly all?: boolean }): void;
 }
 
 /** What a policy object turns into once (not per request): lists and store limits. */
@@ -80,6 +85,14 @@ interface CompiledPolicy {
   readonly botActivity: IpRuleLimits;
   readonly guard: AccountGuardLimits;
   readonly knownIpTtlMs: number;
+}
+
+/** A held-back repeat: enough of the attempt to publish it later (not the request itself). */
+interface HeldEvent {
+  readonly attempt: Attempt;
+  readonly ipKey: string;
+  readonly event: RuleEvent;
+  readonly userId: string | null;
 }
 
 /** Event types that repeat during a flood are published at most once per IP per second. */
@@ -98,8 +111,10 @@ class DetectorImpl implements Detector {
   readonly #clock: () => number;
   readonly #locate: GeoLocator | null;
   readonly #cache: BlockCache;
-  readonly #cacheMs: number;
-  readonly #throttle = new EventThrottle();
+  readonly #rollup = new EventRollup<HeldEvent>((held, count) => {
+    const event = { ...held.event, details: { ...held.event.details, count } };
+    this.#publish(held.attempt, held.ipKey, event, held.userId);
+  });
   readonly #userAgents = new UserAgentClassifier();
   readonly #compiledPolicies = new WeakMap<DetectionPolicy, CompiledPolicy>();
 
@@ -109,8 +124,7 @@ class DetectorImpl implements Detector {
     this.#bus = options.bus;
     this.#clock = options.clock ?? Date.now;
     this.#locate = options.locate ?? null;
-    this.#cacheMs = options.blockCacheMs ?? 1000;
-    this.#cache = new BlockCache(this.#cacheMs);
+    this.#cache = new BlockCache(options.blockCacheMs ?? 1000);
   }
 
   status(): StoreStatus {
@@ -137,6 +151,7 @@ class DetectorImpl implements Detector {
       // A flood from a blocked IP is answered first, from memory: no other rule, no store.
       const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
       if (cached !== null) {
+        this.#countBlocked(attempt, ipKey, cached);
         return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
       }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
@@ -274,19 +289,10 @@ class DetectorImpl implements Detector {
     policy: DetectionPolicy,
   ): Decision {
     const block = ip.block as BlockRecord;
-    const suppressed = this.#cache.set(block, attempt.now);
+    this.#cache.set(block, attempt.now);
     if (!ip.isBlockCreated) {
-      const verdict = evaluateActiveBlock(block, attempt.route, attempt.now);
-      if (this.#throttle.shouldPublish(`blocked:${ipKey}`, attempt.now, this.#cacheMs)) {
-        const details = {
-          blockRule: block.rule,
-          expiresAt: block.expiresAt,
-          suppressed,
-          manual: block.manual,
-        };
-        this.#publish(attempt, ipKey, { type: 'blocked_request', severity: 'low', details }, null);
-      }
-      return refuse(verdict);
+      this.#countBlocked(attempt, ipKey, block);
+      return refuse(evaluateActiveBlock(block, attempt.route, attempt.now));
     }
     const { rules } = policy;
     const verdict =
@@ -308,11 +314,35 @@ class DetectorImpl implements Detector {
     return refuse(verdict.block ?? evaluateActiveBlock(block, attempt.route, attempt.now));
   }
 
+  // Every refused request is counted in one `blocked_request` row (at most one per second).
+  #countBlocked(attempt: Attempt, ipKey: string, block: BlockRecord): void {
+    const details = { blockRule: block.rule, expiresAt: block.expiresAt, manual: block.manual };
+    const event: RuleEvent = { type: 'blocked_request', severity: 'low', details };
+    this.#hold(`blocked:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
+  }
+
+  #hold(
+    key: string,
+    intervalMs: number,
+    attempt: Attempt,
+    ipKey: string,
+    event: RuleEvent,
+    userId: string | null,
+  ): void {
+    // A copy without the request-bound parts: a held event may wait a second or more.
+    const { ip, userAgent, route, requestId, now } = attempt;
+    const slim = { ip, userAgent, route, requestId, now, userId: attempt.userId };
+    this.#rollup.add(key, now, intervalMs, { attempt: slim, ipKey, event, userId });
+  }
+
+  flushEvents(options: { readonly all?: boolean } = {}): void {
+    this.#rollup.flush(this.#clock(), options);
+  }
+
   #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
-    if (this.#throttle.shouldPublish(`deny:${ipKey}`, attempt.now, REPEAT_INTERVAL_MS)) {
-      const details = { route: attempt.route, action: 'block' };
-      this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity: 'medium', details }, null);
-    }
+    const details = { route: attempt.route, action: 'block' };
+    const event: RuleEvent = { type: 'ip_denylisted', severity: 'medium', details };
+    this.#hold(`deny:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
     return refuse({
       rule: 'ip_denylisted',
       code: 'IP_BLOCKED',
@@ -324,8 +354,7 @@ class DetectorImpl implements Detector {
   #checkUserAgent(attempt: Attempt, ipKey: string, mode: RuleRunMode): void {
     const event = evaluateUserAgent(this.#userAgents.classify(attempt.userAgent), mode);
     if (event === null) return;
-    if (!this.#throttle.shouldPublish(`ua:${ipKey}`, attempt.now, USER_AGENT_INTERVAL_MS)) return;
-    this.#publish(attempt, ipKey, event, null);
+    this.#hold(`ua:${ipKey}`, USER_AGENT_INTERVAL_MS, attempt, ipKey, event, null);
   }
 
   async record(ticket: Ticket, outcome: Outcome): Promise<void> {
@@ -490,10 +519,12 @@ class DetectorImpl implements Detector {
       // Repeating kinds (throttle, monitor-only) at most once per IP and type per second.
       const action = event.details.action;
       const isRepeating = action === 'none' || action === 'throttle';
-      const key = `${event.type}:${String(action)}:${ipKey}`;
-      if (isRepeating && !this.#throttle.shouldPublish(key, attempt.now, REPEAT_INTERVAL_MS))
-        continue;
-      this.#publish(attempt, ipKey, event, userId);
+      if (isRepeating) {
+        const key = `${event.type}:${String(action)}:${ipKey}`;
+        this.#hold(key, REPEAT_INTERVAL_MS, attempt, ipKey, event, userId);
+      } else {
+        this.#publish(attempt, ipKey, event, userId);
+      }
     }
   }
 
