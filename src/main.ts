@@ -7,6 +7,7 @@ import {
   UserRepository,
 } from './accounts/index.ts';
 import { AuditRecorder } from './audit/index.ts';
+import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
 import {
   createDatabase,
@@ -19,6 +20,7 @@ import {
   createDetector,
   DEFAULT_POLICY,
   type DetectionPolicy,
+  type DetectionStore,
   type Detector,
   loadPolicyFile,
   watchPolicy,
@@ -88,7 +90,7 @@ export async function createServices(
     { bus, accounts },
     clock,
   );
-  const detection = await createDetection(config, logger, bus, overrides);
+  const detection = await createDetection(config, logger, bus, database, overrides);
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
     intervalMs: config.cleanupIntervalMs,
@@ -106,7 +108,7 @@ export async function createServices(
     tokens,
     accessTokens,
     detector: detection.detector,
-    blocks: createBlocksAdapter(detection.detector, bus, clock),
+    blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
     detectorStatus: detection.status,
     close: async () => {
       stopCleanup();
@@ -137,16 +139,20 @@ const REDIS_CONNECT_WAIT_MS = 2000;
 
 interface Detection {
   readonly detector: Detector;
+  /** The current policy's IPv6 grouping (a reloaded policy applies at once). */
+  ipv6PrefixLength(): number;
   status(): DependencyState;
   close(): Promise<void>;
 }
 
-// Builds the detector over Redis (with its memory fallback) or the in-process store, with the
-// policy file loaded and watched. Throws PolicyFileError when the policy file is invalid.
+// Builds the detector over Redis (with its memory fallback) or the in-process store (blocks
+// kept in the database), with the policy file loaded and watched. Throws PolicyFileError when
+// the policy file is invalid, or the database error when the blocks cannot be loaded.
 async function createDetection(
   config: Config,
   logger: Logger,
   bus: SecurityEventBus,
+  database: DatabaseHandle,
   overrides: ServiceOverrides,
 ): Promise<Detection> {
   let policy =
@@ -163,16 +169,26 @@ async function createDetection(
           logger.error(`detection policy not reloaded, keeping the old one: ${error.message}`),
       )
     : () => {};
-  const store = createDetectionStore({
-    redisUrl: config.redisUrl ?? undefined,
-    redisCluster: config.redisCluster,
-    timeoutMs: config.redisTimeoutMs,
-    keyPrefix: overrides.redisKeyPrefix,
-    probeIntervalMs: overrides.redisProbeIntervalMs,
-    onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
-    bus,
-    clock: overrides.clock,
-  });
+  const embedded =
+    config.redisUrl === null
+      ? createEmbeddedBlocks({
+          db: database.db,
+          clock: overrides.clock ?? Date.now,
+          onError: (error) => logger.error({ err: error }, 'blocks: database write or poll failed'),
+        })
+      : null;
+  const store: DetectionStore = embedded
+    ? { store: embedded.store, status: () => 'ok', ready: async () => {}, close: async () => {} }
+    : createDetectionStore({
+        redisUrl: config.redisUrl ?? undefined,
+        redisCluster: config.redisCluster,
+        timeoutMs: config.redisTimeoutMs,
+        keyPrefix: overrides.redisKeyPrefix,
+        probeIntervalMs: overrides.redisProbeIntervalMs,
+        onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
+        bus,
+        clock: overrides.clock,
+      });
   // Without this wait the first requests after boot would race the connection and fall back.
   await store.ready(REDIS_CONNECT_WAIT_MS).catch((error: unknown) => {
     logger.warn(
@@ -186,12 +202,16 @@ async function createDetection(
     bus,
     clock: overrides.clock,
   });
+  // Blocks set by the CLI or another instance on this database arrive within ~500 ms.
+  const sync = embedded?.createSync((ipKey) => detector.forgetCachedBlock(ipKey)) ?? null;
+  await sync?.start();
   // Repeats held back by the detector's roll-up (blocked requests…) go out once a second.
   const flushTimer = setInterval(() => detector.flushEvents(), EVENT_FLUSH_INTERVAL_MS);
   flushTimer.unref();
   const isRedis = config.redisUrl !== null;
   return {
     detector,
+    ipv6PrefixLength: () => policy.ipv6PrefixLength,
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
       return store.status() === 'ok'
@@ -200,6 +220,7 @@ async function createDetection(
     },
     close: async () => {
       stopWatching();
+      await sync?.stop();
       clearInterval(flushTimer);
       detector.flushEvents({ all: true });
       await store.close();
@@ -262,8 +283,11 @@ export class PendingMigrationsError extends Error {
   }
 }
 
-// Development migrates by itself; production only checks, since migrating is a deploy step.
-async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
+/**
+ * Development migrates by itself; production only checks, since migrating is a deploy step.
+ * Throws PendingMigrationsError (after closing `database`) when production is behind.
+ */
+export async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
   if (config.env !== 'production') {
     await migrateToLatest(database.db);
     return;

@@ -24,6 +24,11 @@ program
   .description('give an account the admin role')
   .action(async (email: string) => (await import('./admin-commands.ts')).runCreateAdmin(email));
 program
+  .command('revoke-admin')
+  .argument('<email>', 'email of an admin account')
+  .description('take the admin role away from an account')
+  .action(async (email: string) => (await import('./admin-commands.ts')).runRevokeAdmin(email));
+program
   .command('cleanup-tokens')
   .description('delete expired and revoked refresh tokens')
   .action(async () => (await import('./admin-commands.ts')).runCleanupTokens());
@@ -33,18 +38,18 @@ program
   .argument('<ip>', 'IPv4 or IPv6 address (IPv6 is blocked per /64)')
   .option('--minutes <n>', 'how long', '60')
   .option('--reason <text>', 'why (kept as evidence)', 'manual block')
-  .description('block an IP on every instance (needs REDIS_URL)')
+  .description('block an IP on every instance (Redis, or the database without it)')
   .action(async (ip: string, options: { minutes: string; reason: string }) =>
     (await import('./block-commands.ts')).runBlock(ip, options),
   );
 program
   .command('unblock')
   .argument('<ip>', 'IPv4 or IPv6 address')
-  .description('lift a block and clear its failure counter (needs REDIS_URL)')
+  .description('lift a block and clear its failure counter')
   .action(async (ip: string) => (await import('./block-commands.ts')).runUnblock(ip));
 program
   .command('blocks')
-  .description('list active blocks with rule, evidence and expiry (needs REDIS_URL)')
+  .description('list active blocks with rule, evidence and expiry')
   .action(async () => (await import('./block-commands.ts')).runListBlocks());
 program
   .command('verify')

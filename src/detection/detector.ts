@@ -70,6 +70,8 @@ export interface Detector {
   unblockIp(ip: string): Promise<boolean>;
   /** Active blocks, soonest expiry first. */
   listBlocks(): Promise<BlockRecord[]>;
+  /** Drops this instance's cached copy of a block another process lifted. */
+  forgetCachedBlock(ipKey: string): void;
   /**
    * Publishes the repeats held back by the roll-up (blocked requests, throttles…) once their
    * interval has passed, or all of them with `all` (shutdown). Call about once a second.
@@ -490,6 +492,10 @@ class DetectorImpl implements Detector {
 
   listBlocks(): Promise<BlockRecord[]> {
     return this.#store.listBlocks(this.#clock());
+  }
+
+  forgetCachedBlock(ipKey: string): void {
+    this.#cache.delete(ipKey);
   }
 
   #compiled(policy: DetectionPolicy): CompiledPolicy {

@@ -8,6 +8,7 @@ export {
   type Outcome,
   type Ticket,
 } from './attempt.ts';
+export { type BlockTargetResult, parseBlockTarget } from './block-target.ts';
 export {
   type CidrList,
   DEFAULT_IPV6_PREFIX_LENGTH,

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
-import { SEVERITIES } from '../../events/index.ts';
+import { type Actor, SEVERITIES } from '../../events/index.ts';
 import type { AccountsPort, TokensPort } from '../ports.ts';
 import { ErrorBody } from '../schemas.ts';
 import { bearerTokenOf } from './bearer.ts';
@@ -21,17 +20,20 @@ export interface BlockView {
   readonly manual: boolean;
 }
 
-/** Manual block management, implemented by the detector's block store. */
+/**
+ * Manual block management, implemented by the detector's block store. `ip` is checked there
+ * (ValidationError naming `ip`), and each action is audited with its actor.
+ */
 export interface BlocksPort {
   list(): Promise<readonly BlockView[]>;
   block(input: {
     ip: string;
     reason: string;
     durationSeconds: number;
-    by: string;
+    actor: Actor;
   }): Promise<BlockView>;
   /** True when a block was removed. */
-  unblock(ip: string): Promise<boolean>;
+  unblock(ip: string, actor: Actor): Promise<boolean>;
 }
 
 /** What the admin routes are built from. */
@@ -143,8 +145,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const ip = parseIp(request.body.ip);
-      const block = await opts.blocks.block({ ...request.body, ip, by: request.adminId });
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      const block = await opts.blocks.block({ ...request.body, actor });
       return reply.code(201).send(block);
     },
   );
@@ -160,7 +162,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const removed = await opts.blocks.unblock(parseIp(request.params.ip));
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      const removed = await opts.blocks.unblock(request.params.ip, actor);
       if (!removed)
         return reply.code(404).send({ error: 'No active block for this IP', code: 'NOT_FOUND' });
       return reply.code(204).send(null);
@@ -179,10 +182,4 @@ function parseSince(text: string): number {
   if (Number.isNaN(at))
     throw new ValidationError('since', 'Invalid field "since": expected an ISO 8601 time');
   return at;
-}
-
-function parseIp(text: string): string {
-  if (!ipaddr.isValid(text))
-    throw new ValidationError('ip', 'Invalid field "ip": not an IP address');
-  return ipaddr.process(text).toString();
 }
