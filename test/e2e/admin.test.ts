@@ -100,6 +100,46 @@ forEachDialect((_dialect, open) => {
     expect((await readJson(bad)).error).toContain('ip');
   });
 
+  it('checks the address as the CLI does, and audits block and unblock with the admin id', async () => {
+    for (const [ip, message] of [
+      ['hello', /"hello" is not an IPv4 address/],
+      ['999.1.1.1', /"999\.1\.1\.1" is not an IPv4 address/],
+      ['10.0.0.0/8', /"10\.0\.0\.0\/8" is a range; blocks are per address/],
+    ] as const) {
+      const refused = await call('POST', '/api/admin/blocks', adminToken, {
+        ip,
+        reason: 'x',
+        durationSeconds: 60,
+      });
+      expect(refused.status).toBe(400);
+      expect((await readJson(refused)).error).toMatch(message);
+    }
+    const me = await readJson(await call('GET', '/api/auth/me', adminToken));
+    const ip = '2001:db8:7:7::1';
+    expect(
+      (
+        await call('POST', '/api/admin/blocks', adminToken, {
+          ip,
+          reason: 'r',
+          durationSeconds: 60,
+        })
+      ).status,
+    ).toBe(201);
+    // The key `blocks` shows for an IPv6 client is accepted back for the unblock.
+    const key = encodeURIComponent('2001:db8:7:7::/64');
+    expect((await call('DELETE', `/api/admin/blocks/${key}`, adminToken)).status).toBe(204);
+    await service.services.audit.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await service.services.audit.flush();
+    for (const type of ['ip_blocked_manually', 'ip_unblocked_manually']) {
+      const page = await readJson(
+        await call('GET', `/api/admin/events?type=${type}&ip=2001:db8:7:7::/64`, adminToken),
+      );
+      expect(page.events).toHaveLength(1);
+      expect(page.events[0]).toMatchObject({ userId: me.user.id, details: { actor: me.user.id } });
+    }
+  });
+
   it('a manual block refuses logins from that IP', async () => {
     await call('POST', '/api/admin/blocks', adminToken, {
       ip: '127.0.0.1',
