@@ -6,6 +6,7 @@ import {
   PasswordPolicy,
   UserRepository,
 } from './accounts/index.ts';
+import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
@@ -29,8 +30,7 @@ import { createBlocksAdapter } from './detection-blocks.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
-import type { BlocksPort } from './http/routes/admin-routes.ts';
-import { adminRoutes } from './http/routes/admin-routes.ts';
+import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
@@ -46,6 +46,7 @@ export interface Services {
   readonly accessTokens: AccessTokens;
   readonly detector: Detector;
   readonly blocks: BlocksPort;
+  readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
   close(): Promise<void>;
 }
@@ -109,6 +110,7 @@ export async function createServices(
     accessTokens,
     detector: detection.detector,
     blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
+    users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
     close: async () => {
       stopCleanup();
@@ -321,6 +323,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         tokens: services.tokens,
         accounts: services.accounts,
         blocks: services.blocks,
+        users: services.users,
       });
     },
     readiness: async () => ({

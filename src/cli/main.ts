@@ -55,7 +55,10 @@ program
   .command('verify')
   .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')
   .option('--i-own-this-host', 'allow a non-loopback target')
-  .option('--admin-token <token>', 'admin access token, to check the audit log')
+  .option(
+    '--admin-token <token>',
+    'admin access token (or FLUX_AUTH_ADMIN_TOKEN): reads the audit log, removes what verify created',
+  )
   .description('run the brute-force, bot and user-agent checks against a running instance')
   .action(async (url: string, options: { iOwnThisHost?: boolean; adminToken?: string }) =>
     (await import('./verify-command.ts')).runVerify(url, options),

@@ -1,5 +1,6 @@
 import type { Env } from './load-config.ts';
 
+export { readVerifyEnv, type VerifyEnv } from './cli-env.ts';
 export type { Config, LogLevel, SigningConfig, TrustProxy } from './config.ts';
 export { DEV_SECRET_FILE, loadOrCreateDevSecret } from './dev-secret.ts';
 export { type ConfigResult, type Env, loadConfig, MIN_SECRET_LENGTH } from './load-config.ts';

@@ -36,12 +36,19 @@ export interface BlocksPort {
   unblock(ip: string, actor: Actor): Promise<boolean>;
 }
 
+/** Account management by an admin. */
+export interface UsersPort {
+  /** Revokes every session of the account, deletes it and audits it; false when none. */
+  delete(userId: string, actor: Actor): Promise<boolean>;
+}
+
 /** What the admin routes are built from. */
 export interface AdminRoutesOptions {
   readonly db: Kysely<Database>;
   readonly tokens: Pick<TokensPort, 'verifyAccess'>;
   readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly blocks: BlocksPort;
+  readonly users: UsersPort;
 }
 
 const BlockSchema = Type.Object({
@@ -166,6 +173,28 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       const removed = await opts.blocks.unblock(request.params.ip, actor);
       if (!removed)
         return reply.code(404).send({ error: 'No active block for this IP', code: 'NOT_FOUND' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 36 }) }),
+        response: {
+          204: Type.Null({ description: 'Account deleted, its sessions revoked' }),
+          404: ErrorBody,
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      if (!(await opts.users.delete(request.params.id, actor)))
+        return reply.code(404).send({ error: 'No account with this id', code: 'NOT_FOUND' });
       return reply.code(204).send(null);
     },
   );
