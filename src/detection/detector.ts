@@ -10,9 +10,11 @@ import type {
 import { hashAccount } from './account-key.ts';
 import {
   type Attempt,
+  type AuthRoute,
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type RateQuota,
   type Ticket,
 } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
@@ -55,8 +57,11 @@ export interface DetectorOptions {
 export interface Detector {
   /** Before any password or database work: allow (with a ticket) or block. */
   precheck(attempt: Attempt): Promise<Decision>;
-  /** After an allowed attempt ran: counts its outcome. Never throws on a rule. */
-  record(ticket: Ticket, outcome: Outcome): Promise<void>;
+  /**
+   * After an allowed attempt ran: counts its outcome. Never throws on a rule. A login's
+   * outcome answers the brute_force quota after it (null when the precheck's still holds).
+   */
+  record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null>;
   /** `degraded` while a resilient store counts in memory; for `/ready`. */
   status(): StoreStatus;
   /** The key an IP is counted and blocked under (IPv6 per /64 by default). */
@@ -154,7 +159,8 @@ class DetectorImpl implements Detector {
       const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
       if (cached !== null) {
         this.#countBlocked(attempt, ipKey, cached);
-        return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
+        const verdict = evaluateActiveBlock(cached, attempt.route, attempt.now);
+        return Promise.resolve(this.#refuse(verdict, attempt.route, ipKey, policy));
       }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
@@ -177,6 +183,34 @@ class DetectorImpl implements Detector {
     policy: DetectionPolicy,
     compiled: CompiledPolicy,
   ): Promise<Decision> {
+    const { decision, ip } = await this.#decideWithStore(
+      attempt,
+      ipKey,
+      isExempt,
+      policy,
+      compiled,
+    );
+    if (decision.action === 'block') {
+      const quota = quotaOf(attempt.route, policy, ipKey, 0, decision.retryAfterSeconds);
+      return { ...decision, quota };
+    }
+    // Counts as of this request: its own request (signup) or reserved slot (login) included.
+    const { rules } = policy;
+    const remaining =
+      attempt.route === 'login'
+        ? rules.brute_force.limit - ip.failures - ip.pending - (ip.reservation === null ? 0 : 1)
+        : rules.bot_activity.limit - ip.requests;
+    return { ...decision, quota: quotaOf(attempt.route, policy, ipKey, remaining, 0) };
+  }
+
+  // One store round trip: the decision, and the counters the quota is read from.
+  async #decideWithStore(
+    attempt: Attempt,
+    ipKey: string,
+    isExempt: boolean,
+    policy: DetectionPolicy,
+    compiled: CompiledPolicy,
+  ): Promise<{ decision: Decision; ip: IpPrecheckResult }> {
     const { rules } = policy;
     const { now } = attempt;
     // A login refused before any password check reserves no slot, needs no account read and
@@ -212,7 +246,7 @@ class DetectorImpl implements Detector {
     } else {
       [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
-    if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
+    if (ip.block !== null) return { decision: this.#blocked(attempt, ipKey, ip, policy), ip };
     const ticket = {
       attempt,
       reservation: ip.reservation,
@@ -227,7 +261,7 @@ class DetectorImpl implements Detector {
       ip.monitored.length === 0 &&
       (acct === null || acct.throttledUntil <= now || acct.isKnownIp)
     ) {
-      return allow(ticket);
+      return { decision: allow(ticket), ip };
     }
     const verdicts: RuleVerdict[] = [
       this.#botVerdict(attempt, ip, policy, isExempt),
@@ -242,7 +276,12 @@ class DetectorImpl implements Detector {
       const mode = modeOf(rules.account_guard.mode, isExempt);
       verdicts.push(evaluateAccountGuardPrecheck(acct, rules.account_guard, mode, now));
     }
-    return this.#settlePrecheck(ticket, verdicts, compiled);
+    return { decision: this.#settlePrecheck(ticket, verdicts, compiled), ip };
+  }
+
+  // A refusal on a credential route: nothing remains until it ends.
+  #refuse(verdict: BlockVerdict, route: AuthRoute, ipKey: string, policy: DetectionPolicy) {
+    return refuse(verdict, quotaOf(route, policy, ipKey, 0, verdict.retryAfterSeconds));
   }
 
   #botVerdict(
@@ -359,17 +398,19 @@ class DetectorImpl implements Detector {
     this.#hold(`ua:${ipKey}`, USER_AGENT_INTERVAL_MS, attempt, ipKey, event, null);
   }
 
-  async record(ticket: Ticket, outcome: Outcome): Promise<void> {
+  async record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null> {
     const policy = this.#policy();
     const now = this.#clock();
-    if (outcome.kind === 'refreshed')
-      return this.#recordRefresh(ticket, outcome.userId, policy, now);
-    if (ticket.attempt.route !== 'login') return;
+    if (outcome.kind === 'refreshed') {
+      await this.#recordRefresh(ticket, outcome.userId, policy, now);
+      return null;
+    }
+    if (ticket.attempt.route !== 'login') return null;
     if (outcome.kind === 'login_failed' || outcome.kind === 'login_succeeded') {
       return this.#recordLogin(ticket, outcome, policy, now);
     }
     // Only login tickets hold a reservation, and those carry the account key.
-    if (ticket.reservation === null || ticket.accountKey === null) return;
+    if (ticket.reservation === null || ticket.accountKey === null) return null;
     await this.#store.recordIp({
       ipKey: ticket.ipKey,
       now,
@@ -379,6 +420,7 @@ class DetectorImpl implements Detector {
       bruteForce: this.#compiled(policy).bruteForce,
       isExempt: ticket.isExempt,
     });
+    return null;
   }
 
   async #recordLogin(
@@ -386,7 +428,7 @@ class DetectorImpl implements Detector {
     outcome: Extract<Outcome, { kind: 'login_failed' | 'login_succeeded' }>,
     policy: DetectionPolicy,
     now: number,
-  ): Promise<void> {
+  ): Promise<RateQuota> {
     const { attempt, reservation, ipKey, isExempt } = ticket;
     // A login flagged refused-before-check has no key yet: one recorded anyway still counts.
     const account = ticket.accountKey ?? hashAccount(attempt.account ?? '');
@@ -453,6 +495,9 @@ class DetectorImpl implements Detector {
       for (const event of [devices, takeover]) if (event !== null) events.push(event);
     }
     this.#publishAll({ ...attempt, now }, ipKey, events, isSuccess ? outcome.userId : null);
+    const blockedForSeconds = ip.block === null ? 0 : rules.brute_force.blockSeconds;
+    const remaining = rules.brute_force.limit - ip.failures;
+    return quotaOf('login', policy, ipKey, ip.block === null ? remaining : 0, blockedForSeconds);
   }
 
   async #recordRefresh(
@@ -566,6 +611,33 @@ function allow(ticket: Ticket): Decision {
   return { action: 'allow', ticket };
 }
 
-function refuse(verdict: BlockVerdict): Decision {
-  return { action: 'block', ...verdict };
+function refuse(verdict: BlockVerdict, quota?: RateQuota): Decision {
+  return quota === undefined
+    ? { action: 'block', ...verdict }
+    : { action: 'block', ...verdict, quota };
+}
+
+/**
+ * The quota of the rule closest to refusing on `route` (brute_force on login, bot_activity on
+ * signup). `refusedForSeconds` > 0 is how long a refusal lasts; else the quota is whole again
+ * within one window (sliding windows: every counted entry has left it by then).
+ */
+function quotaOf(
+  route: AuthRoute,
+  policy: DetectionPolicy,
+  clientKey: string,
+  remaining: number,
+  refusedForSeconds: number,
+): RateQuota {
+  const isLogin = route === 'login';
+  const rule = isLogin ? policy.rules.brute_force : policy.rules.bot_activity;
+  const windowSeconds = Math.ceil(rule.windowMs / 1000);
+  return {
+    rule: isLogin ? 'brute_force' : 'bot_activity',
+    limit: rule.limit,
+    windowSeconds,
+    remaining: Math.max(0, remaining),
+    resetSeconds: refusedForSeconds > 0 ? refusedForSeconds : windowSeconds,
+    clientKey,
+  };
 }

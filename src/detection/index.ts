@@ -6,6 +6,7 @@ export {
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type RateQuota,
   type Ticket,
 } from './attempt.ts';
 export { type BlockTargetResult, parseBlockTarget } from './block-target.ts';

@@ -14,6 +14,7 @@ import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
+import { installRateLimitHeaders } from './plugins/rate-limit-headers.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
 import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     if (isClosing) reply.header('connection', 'close');
   });
   installSecurityHeaders(app);
+  installRateLimitHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'flux-auth', version: '0.1.0' },
