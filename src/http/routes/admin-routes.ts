@@ -107,6 +107,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listSecurityEvents',
+        summary: 'Audit log of security events, newest first',
         security: [{ bearerAuth: [] }],
         querystring: EventsQuery,
         response: { 200: EventPageSchema, ...errors },
@@ -134,6 +136,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listBlocks',
+        summary: 'Active IP blocks with rule, evidence and expiry',
         security: [{ bearerAuth: [] }],
         response: { 200: Type.Object({ blocks: Type.Array(BlockSchema) }), ...errors },
       },
@@ -146,6 +150,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'createBlock',
+        summary: 'Block an IP by hand (IPv6 per /64); audited',
         security: [{ bearerAuth: [] }],
         body: BlockBody,
         response: { 201: BlockSchema, ...errors },
@@ -163,6 +169,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'deleteBlock',
+        summary: "Lift a block and clear the IP's failure counter; audited",
         security: [{ bearerAuth: [] }],
         params: Type.Object({ ip: Type.String({ maxLength: 64 }) }),
         response: { 204: Type.Null({ description: 'Block removed' }), 404: ErrorBody, ...errors },
@@ -182,6 +190,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'deleteUser',
+        summary: 'Revoke every session of an account, then delete it; audited',
         security: [{ bearerAuth: [] }],
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 36 }) }),
         response: {
