@@ -1,5 +1,6 @@
-import type { Detector } from './detection/index.ts';
-import type { SecurityEventBus } from './events/index.ts';
+import { type Detector, parseBlockTarget } from './detection/index.ts';
+import { ValidationError } from './errors.ts';
+import { type Actor, operatorActionEvent, type SecurityEventBus } from './events/index.ts';
 import type { BlocksPort, BlockView } from './http/routes/admin-routes.ts';
 import type { BlockRecord } from './store/index.ts';
 
@@ -15,35 +16,47 @@ export function toBlockView(record: BlockRecord): BlockView {
   };
 }
 
-/** Manual block and unblock through the detector; each action is itself a security event. */
+/**
+ * Manual block and unblock through the detector, for the admin API and the CLI alike: one
+ * check of the address (ValidationError naming `ip`), and each action is an audit event
+ * naming its actor.
+ */
 export function createBlocksAdapter(
   detector: Detector,
   bus: SecurityEventBus,
   clock: () => number,
+  ipv6PrefixLength: () => number,
 ): BlocksPort {
-  const publish = (type: string, ip: string, by: string, details: Record<string, unknown>) =>
-    bus.publish({
-      type,
-      severity: 'medium',
-      at: clock(),
-      ip,
-      userId: by || null,
-      userAgent: null,
-      rule: 'manual',
-      requestId: null,
-      details,
-    });
+  const targetOf = (text: string): string => {
+    const target = parseBlockTarget(text, ipv6PrefixLength());
+    if (!target.ok) throw new ValidationError('ip', `Invalid field "ip": ${target.problem}`);
+    return target.ip;
+  };
   return {
     list: async () => (await detector.listBlocks()).map(toBlockView),
-    block: async ({ ip, reason, durationSeconds, by }) => {
-      const record = await detector.blockIp(ip, { reason, durationSeconds });
-      publish('ip_blocked_manually', record.ipKey, by, { reason, durationSeconds });
+    block: async ({ ip, reason, durationSeconds, actor }) => {
+      const record = await detector.blockIp(targetOf(ip), { reason, durationSeconds });
+      const details = { reason, durationSeconds };
+      bus.publish(event('ip_blocked_manually', record.ipKey, actor, clock(), details));
       return toBlockView(record);
     },
-    unblock: async (ip) => {
-      const removed = await detector.unblockIp(ip);
-      if (removed) publish('ip_unblocked_manually', detector.clientKey(ip), '', {});
+    unblock: async (ip, actor) => {
+      const target = targetOf(ip);
+      const removed = await detector.unblockIp(target);
+      if (removed) {
+        bus.publish(event('ip_unblocked_manually', detector.clientKey(target), actor, clock(), {}));
+      }
       return removed;
     },
   };
+}
+
+function event(
+  type: 'ip_blocked_manually' | 'ip_unblocked_manually',
+  ipKey: string,
+  actor: Actor,
+  at: number,
+  details: Record<string, unknown>,
+) {
+  return operatorActionEvent({ type, severity: 'medium', at, actor, ip: ipKey, details });
 }

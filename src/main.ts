@@ -6,7 +6,9 @@ import {
   PasswordPolicy,
   UserRepository,
 } from './accounts/index.ts';
+import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
+import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
 import {
   createDatabase,
@@ -20,6 +22,7 @@ import {
   createDetector,
   DEFAULT_POLICY,
   type DetectionPolicy,
+  type DetectionStore,
   type Detector,
   loadPolicyFile,
   watchPolicy,
@@ -29,8 +32,7 @@ import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
-import type { BlocksPort } from './http/routes/admin-routes.ts';
-import { adminRoutes } from './http/routes/admin-routes.ts';
+import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   type MetricsServer,
@@ -53,6 +55,7 @@ export interface Services {
   readonly accessTokens: AccessTokens;
   readonly detector: Detector;
   readonly blocks: BlocksPort;
+  readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
   readonly metrics: ServiceMetrics | null;
@@ -116,7 +119,7 @@ export async function createServices(
     { bus, accounts },
     clock,
   );
-  const detection = await createDetection(config, logger, bus, overrides, metrics);
+  const detection = await createDetection(config, logger, bus, database, overrides, metrics);
   if (metrics !== null) {
     metrics.attach(bus);
     metrics.watch({
@@ -150,7 +153,8 @@ export async function createServices(
     tokens,
     accessTokens,
     detector: detection.detector,
-    blocks: createBlocksAdapter(detection.detector, bus, clock),
+    blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
+    users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
     metrics,
     close: async () => {
@@ -194,23 +198,29 @@ function describeError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
 }
+/** How often events held back by the detector's roll-up are published (ms). */
+const EVENT_FLUSH_INTERVAL_MS = 1000;
 
 /** How long startup waits for the first Redis connection before running degraded (ms). */
 const REDIS_CONNECT_WAIT_MS = 2000;
 
 interface Detection {
   readonly detector: Detector;
+  /** The current policy's IPv6 grouping (a reloaded policy applies at once). */
+  ipv6PrefixLength(): number;
   status(): DependencyState;
   mode(): StoreMode;
   close(): Promise<void>;
 }
 
-// Builds the detector over Redis (with its memory fallback) or the in-process store, with the
-// policy file loaded and watched. Throws PolicyFileError when the policy file is invalid.
+// Builds the detector over Redis (with its memory fallback) or the in-process store (blocks
+// kept in the database), with the policy file loaded and watched. Throws PolicyFileError when
+// the policy file is invalid, or the database error when the blocks cannot be loaded.
 async function createDetection(
   config: Config,
   logger: Logger,
   bus: SecurityEventBus,
+  database: DatabaseHandle,
   overrides: ServiceOverrides,
   metrics: ServiceMetrics | null,
 ): Promise<Detection> {
@@ -228,17 +238,27 @@ async function createDetection(
           logger.error(`detection policy not reloaded, keeping the old one: ${error.message}`),
       )
     : () => {};
-  const store = createDetectionStore({
-    redisUrl: config.redisUrl ?? undefined,
-    redisCluster: config.redisCluster,
-    timeoutMs: config.redisTimeoutMs,
-    keyPrefix: overrides.redisKeyPrefix,
-    probeIntervalMs: overrides.redisProbeIntervalMs,
-    onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
-    bus,
-    clock: overrides.clock,
-    onCallTimed: metrics?.observeStoreCall,
-  });
+  const embedded =
+    config.redisUrl === null
+      ? createEmbeddedBlocks({
+          db: database.db,
+          clock: overrides.clock ?? Date.now,
+          onError: (error) => logger.error({ err: error }, 'blocks: database write or poll failed'),
+        })
+      : null;
+  const store: DetectionStore = embedded
+    ? { store: embedded.store, status: () => 'ok', ready: async () => {}, close: async () => {} }
+    : createDetectionStore({
+        redisUrl: config.redisUrl ?? undefined,
+        redisCluster: config.redisCluster,
+        timeoutMs: config.redisTimeoutMs,
+        keyPrefix: overrides.redisKeyPrefix,
+        probeIntervalMs: overrides.redisProbeIntervalMs,
+        onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
+        bus,
+        clock: overrides.clock,
+        onCallTimed: metrics?.observeStoreCall,
+      });
   // Without this wait the first requests after boot would race the connection and fall back.
   await store.ready(REDIS_CONNECT_WAIT_MS).catch((error: unknown) => {
     logger.warn(
@@ -252,9 +272,16 @@ async function createDetection(
     bus,
     clock: overrides.clock,
   });
+  // Blocks set by the CLI or another instance on this database arrive within ~500 ms.
+  const sync = embedded?.createSync((ipKey) => detector.forgetCachedBlock(ipKey)) ?? null;
+  await sync?.start();
+  // Repeats held back by the detector's roll-up (blocked requests…) go out once a second.
+  const flushTimer = setInterval(() => detector.flushEvents(), EVENT_FLUSH_INTERVAL_MS);
+  flushTimer.unref();
   const isRedis = config.redisUrl !== null;
   return {
     detector,
+    ipv6PrefixLength: () => policy.ipv6PrefixLength,
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
       return store.status() === 'ok'
@@ -264,6 +291,9 @@ async function createDetection(
     mode: () => (isRedis && store.status() === 'ok' ? 'redis' : 'memory'),
     close: async () => {
       stopWatching();
+      await sync?.stop();
+      clearInterval(flushTimer);
+      detector.flushEvents({ all: true });
       await store.close();
     },
   };
@@ -326,8 +356,11 @@ export class PendingMigrationsError extends Error {
   }
 }
 
-// Development migrates by itself; production only checks, since migrating is a deploy step.
-async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
+/**
+ * Development migrates by itself; production only checks, since migrating is a deploy step.
+ * Throws PendingMigrationsError (after closing `database`) when production is behind.
+ */
+export async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
   if (config.env !== 'production') {
     await migrateToLatest(database.db);
     return;
@@ -363,6 +396,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         tokens: services.tokens,
         accounts: services.accounts,
         blocks: services.blocks,
+        users: services.users,
       });
     },
     readiness: async () => ({

@@ -130,6 +130,11 @@ export class AccountService {
     return row ? toPublicUser(row) : null;
   }
 
+  /** Deletes an account (admin); false when there is none. Revoke its sessions first. */
+  deleteUser(id: string): Promise<boolean> {
+    return this.#users.deleteById(id);
+  }
+
   async #rehash(userId: string, password: string): Promise<void> {
     try {
       const upgraded = await this.#hasher.hash(password);

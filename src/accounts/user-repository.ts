@@ -48,6 +48,12 @@ export class UserRepository {
     return result.numUpdatedRows === 1n;
   }
 
+  /** Deletes the user (its refresh tokens go with it); false for an unknown id. */
+  async deleteById(id: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows === 1n;
+  }
+
   /** Sets the role of the user with this (normalised) email; undefined when none. */
   async setRoleByEmail(email: string, role: Role, now: number): Promise<UserRow | undefined> {
     await this.#db

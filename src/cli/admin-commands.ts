@@ -2,11 +2,13 @@ import {
   AccountService,
   PasswordHasher,
   PasswordPolicy,
+  type Role,
   UserRepository,
 } from '../accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
-import { SecurityEventBus } from '../events/index.ts';
+import { operatorActionEvent, SecurityEventBus } from '../events/index.ts';
 import { RefreshTokens } from '../tokens/index.ts';
+import { cliActor, withAuditLog } from './cli-audit.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
 async function withDatabase<T>(
@@ -33,23 +35,51 @@ export async function runMigrate(): Promise<void> {
   }
 }
 
-/** `flux-auth create-admin <email>`: gives an existing account the admin role. */
+/** `flux-auth create-admin <email>`: gives an existing account the admin role (audited, high). */
 export async function runCreateAdmin(email: string): Promise<void> {
+  await changeRole('create-admin', email, 'admin');
+  process.stdout.write(
+    `${email} is now an admin; it takes effect at the account's next login or token refresh\n`,
+  );
+}
+
+/** `flux-auth revoke-admin <email>`: takes the admin role away (audited, high). */
+export async function runRevokeAdmin(email: string): Promise<void> {
+  await changeRole('revoke-admin', email, 'user');
+  process.stdout.write(
+    `${email} is no longer an admin; the admin API refuses it now, its tokens lose the role at the next refresh\n`,
+  );
+}
+
+// One path for both directions: the role write and its audit event naming `cli:<os user>`.
+async function changeRole(command: string, email: string, role: Role): Promise<void> {
   try {
-    const found = await withDatabase(async (h) => {
-      const users = new UserRepository(h.db);
-      const accounts = new AccountService({
-        users,
-        hasher: new PasswordHasher(),
-        policy: new PasswordPolicy(),
-      });
-      return accounts.setRole(email, 'admin');
-    });
-    if (!found)
-      failAndExit('create-admin', new Error(`no account with email ${email}; sign up first`));
-    process.stdout.write(`${email} is now an admin (new tokens carry the role)\n`);
+    const found = await withDatabase((h) =>
+      withAuditLog(h.db, async (bus) => {
+        const accounts = new AccountService({
+          users: new UserRepository(h.db),
+          hasher: new PasswordHasher(),
+          policy: new PasswordPolicy(),
+        });
+        const user = await accounts.setRole(email, role);
+        if (user !== null) {
+          bus.publish(
+            operatorActionEvent({
+              type: role === 'admin' ? 'admin_role_granted' : 'admin_role_revoked',
+              severity: 'high',
+              at: Date.now(),
+              actor: cliActor(),
+              subjectUserId: user.id,
+              details: { role },
+            }),
+          );
+        }
+        return user;
+      }),
+    );
+    if (!found) failAndExit(command, new Error(`no account with email ${email}; sign up first`));
   } catch (error) {
-    failAndExit('create-admin failed', error);
+    failAndExit(`${command} failed`, error);
   }
 }
 

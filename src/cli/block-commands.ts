@@ -1,77 +1,130 @@
+import { createEmbeddedBlocks } from '../blocks/index.ts';
 import type { Config } from '../config/index.ts';
-import { createDetector, DEFAULT_POLICY, loadPolicyFile } from '../detection/index.ts';
-import { toBlockView } from '../detection-blocks.ts';
-import { SecurityEventBus } from '../events/index.ts';
-import { createRedisClient, RedisCounterStore, waitForRedisReady } from '../store/index.ts';
+import { createDatabase, type DatabaseHandle } from '../db/index.ts';
+import {
+  createDetector,
+  DEFAULT_POLICY,
+  type DetectionPolicy,
+  loadPolicyFile,
+} from '../detection/index.ts';
+import { createBlocksAdapter } from '../detection-blocks.ts';
+import { ValidationError } from '../errors.ts';
+import type { SecurityEventBus } from '../events/index.ts';
+import type { BlocksPort } from '../http/routes/admin-routes.ts';
+import { prepareSchema } from '../main.ts';
+import {
+  type CounterStore,
+  createRedisClient,
+  RedisCounterStore,
+  waitForRedisReady,
+} from '../store/index.ts';
+import { cliActor, withAuditLog } from './cli-audit.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
-// Blocks live in the shared Redis store; without it they live inside each server process,
-// where only the admin API can reach them.
-async function withDetector<T>(
-  work: (d: ReturnType<typeof createDetector>) => Promise<T>,
-): Promise<T> {
+/** Exit code for a refused argument (EX_USAGE). */
+const EXIT_USAGE = 64;
+
+// The same blocks port as the admin API (same address check, same audit events), over the
+// store the servers read: Redis when configured, else the database (servers poll it).
+async function withBlocks<T>(work: (blocks: BlocksPort) => Promise<T>): Promise<T> {
   const { config } = loadConfigOrExit();
-  if (!config.redisUrl) {
-    failAndExit(
-      'blocks',
-      new Error(
-        'REDIS_URL is not set: blocks live in the running server; use POST/DELETE /api/admin/blocks',
-      ),
-      78,
-    );
-  }
   const policy = await policyOf(config);
+  const database = createDatabase({ url: config.databaseUrl });
+  try {
+    await prepareSchema(config, database);
+    return await withAuditLog(database.db, (bus) =>
+      withStore(config, database, (store) => {
+        const detector = createDetector({ store, policy: () => policy, bus });
+        return work(adapterOf(detector, bus, policy));
+      }),
+    );
+  } finally {
+    await database.destroy().catch(() => {});
+  }
+}
+
+function adapterOf(
+  detector: ReturnType<typeof createDetector>,
+  bus: SecurityEventBus,
+  policy: DetectionPolicy,
+): BlocksPort {
+  return createBlocksAdapter(detector, bus, Date.now, () => policy.ipv6PrefixLength);
+}
+
+async function withStore<T>(
+  config: Config,
+  database: DatabaseHandle,
+  work: (store: CounterStore) => Promise<T>,
+): Promise<T> {
+  if (config.redisUrl === null) {
+    const embedded = createEmbeddedBlocks({
+      db: database.db,
+      clock: Date.now,
+      onError: () => {},
+    });
+    // Every active block in this process first, so unblock and blocks see them all.
+    await embedded.createSync(() => {}).catchUp();
+    return work(embedded.store);
+  }
   // Redis itself, never the resilient store: a CLI process's in-memory fallback would
   // report success for a block no server sees. Any Redis failure is an error (exit 1).
   const client = createRedisClient(config.redisUrl, { cluster: config.redisCluster });
   try {
     await waitForRedisReady(client, 3000);
-    const store = new RedisCounterStore(client);
-    return await work(createDetector({ store, policy: () => policy, bus: new SecurityEventBus() }));
+    return await work(new RedisCounterStore(client));
   } finally {
     // QUIT lets replies still in flight (the un-awaited block index update) arrive first.
     await client.quit().catch(() => client.disconnect());
   }
 }
 
-async function policyOf(config: Config) {
+async function policyOf(config: Config): Promise<DetectionPolicy> {
   return config.policyFile ? loadPolicyFile(config.policyFile) : DEFAULT_POLICY;
 }
 
-/** `flux-auth block <ip> [--minutes N] [--reason text]`. */
+function fail(what: string, error: unknown): never {
+  if (error instanceof ValidationError) failAndExit(what, error, EXIT_USAGE);
+  failAndExit(`${what} failed`, error);
+}
+
+/** `flux-auth block <ip> [--minutes N] [--reason text]`: audited as `cli:<os user>`. */
 export async function runBlock(
   ip: string,
   options: { minutes: string; reason: string },
 ): Promise<void> {
   const minutes = Number(options.minutes);
   if (!Number.isInteger(minutes) || minutes < 1)
-    failAndExit('block', new Error('--minutes must be a whole number ≥ 1'), 64);
+    failAndExit('block', new Error('--minutes must be a whole number ≥ 1'), EXIT_USAGE);
   try {
-    const record = await withDetector((d) =>
-      d.blockIp(ip, { durationSeconds: minutes * 60, reason: options.reason }),
+    const view = await withBlocks((blocks) =>
+      blocks.block({
+        ip,
+        durationSeconds: minutes * 60,
+        reason: options.reason,
+        actor: cliActor(),
+      }),
     );
-    const view = toBlockView(record);
     process.stdout.write(`blocked ${view.ip} until ${view.expiresAt} (${options.reason})\n`);
   } catch (error) {
-    failAndExit('block failed', error);
+    fail('block', error);
   }
 }
 
-/** `flux-auth unblock <ip>`: exit 1 when there was no block. */
+/** `flux-auth unblock <ip>`: audited as `cli:<os user>`; exit 1 when there was no block. */
 export async function runUnblock(ip: string): Promise<void> {
   try {
-    const removed = await withDetector((d) => d.unblockIp(ip));
+    const removed = await withBlocks((blocks) => blocks.unblock(ip, cliActor()));
     process.stdout.write(removed ? `unblocked ${ip}\n` : `no active block for ${ip}\n`);
     process.exitCode = removed ? 0 : 1;
   } catch (error) {
-    failAndExit('unblock failed', error);
+    fail('unblock', error);
   }
 }
 
 /** `flux-auth blocks`: lists active blocks with rule, evidence and expiry. */
 export async function runListBlocks(): Promise<void> {
   try {
-    const blocks = (await withDetector((d) => d.listBlocks())).map(toBlockView);
+    const blocks = await withBlocks((port) => port.list());
     if (blocks.length === 0) process.stdout.write('no active blocks\n');
     for (const b of blocks) {
       process.stdout.write(
@@ -79,6 +132,6 @@ export async function runListBlocks(): Promise<void> {
       );
     }
   } catch (error) {
-    failAndExit('blocks failed', error);
+    fail('blocks', error);
   }
 }

@@ -31,6 +31,11 @@ program
   .description('give an account the admin role')
   .action(async (email: string) => (await import('./admin-commands.ts')).runCreateAdmin(email));
 program
+  .command('revoke-admin')
+  .argument('<email>', 'email of an admin account')
+  .description('take the admin role away from an account')
+  .action(async (email: string) => (await import('./admin-commands.ts')).runRevokeAdmin(email));
+program
   .command('cleanup-tokens')
   .description('delete expired and revoked refresh tokens')
   .action(async () => (await import('./admin-commands.ts')).runCleanupTokens());
@@ -40,24 +45,27 @@ program
   .argument('<ip>', 'IPv4 or IPv6 address (IPv6 is blocked per /64)')
   .option('--minutes <n>', 'how long', '60')
   .option('--reason <text>', 'why (kept as evidence)', 'manual block')
-  .description('block an IP on every instance (needs REDIS_URL)')
+  .description('block an IP on every instance (Redis, or the database without it)')
   .action(async (ip: string, options: { minutes: string; reason: string }) =>
     (await import('./block-commands.ts')).runBlock(ip, options),
   );
 program
   .command('unblock')
   .argument('<ip>', 'IPv4 or IPv6 address')
-  .description('lift a block and clear its failure counter (needs REDIS_URL)')
+  .description('lift a block and clear its failure counter')
   .action(async (ip: string) => (await import('./block-commands.ts')).runUnblock(ip));
 program
   .command('blocks')
-  .description('list active blocks with rule, evidence and expiry (needs REDIS_URL)')
+  .description('list active blocks with rule, evidence and expiry')
   .action(async () => (await import('./block-commands.ts')).runListBlocks());
 program
   .command('verify')
   .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')
   .option('--i-own-this-host', 'allow a non-loopback target')
-  .option('--admin-token <token>', 'admin access token, to check the audit log')
+  .option(
+    '--admin-token <token>',
+    'admin access token (or FLUX_AUTH_ADMIN_TOKEN): reads the audit log, removes what verify created',
+  )
   .description('run the brute-force, bot and user-agent checks against a running instance')
   .action(async (url: string, options: { iOwnThisHost?: boolean; adminToken?: string }) =>
     (await import('./verify-command.ts')).runVerify(url, options),

@@ -1,7 +1,11 @@
+import { readProcessEnv, readVerifyEnv } from '../config/index.ts';
 import { failAndExit } from './load-or-exit.ts';
 import { formatVerifyTable, isLoopbackTarget, verifyInstance } from './verify.ts';
 
-/** `flux-auth verify <url>`: plays the SPEC §3 checks; exit 1 when any failed. */
+/**
+ * `flux-auth verify <url>`: plays the SPEC §3 checks, then removes what it created when given
+ * an admin token (`--admin-token` or `FLUX_AUTH_ADMIN_TOKEN`); exit 1 when any check failed.
+ */
 export async function runVerify(
   target: string,
   options: { iOwnThisHost?: boolean; adminToken?: string },
@@ -28,7 +32,9 @@ export async function runVerify(
     isLoopback && base.hostname !== '::1' && base.hostname !== '[::1]'
       ? { bruteForce: `127.0.${octet()}.${octet()}`, bot: `127.1.${octet()}.${octet()}` }
       : undefined;
-  const checks = await verifyInstance(base, { adminToken: options.adminToken, sourceAddresses });
+  // The environment keeps the token out of `ps`; it is never printed.
+  const adminToken = options.adminToken ?? readVerifyEnv(readProcessEnv()).adminToken;
+  const checks = await verifyInstance(base, { adminToken, sourceAddresses });
   process.stdout.write(`${formatVerifyTable(checks)}\n`);
   process.exitCode = checks.some((c) => c.ok === false) ? 1 : 0;
 }

@@ -9,6 +9,21 @@ export interface VerifyCheck {
   readonly detail: string;
 }
 
+/** What a verify run created on the target (accounts, and requests that may have blocked). */
+export interface VerifyTrail {
+  /** Accounts the bot check's signups created. */
+  readonly userIds: string[];
+  /** `X-Request-Id` of every request sent, to find the blocks they caused in the audit log. */
+  readonly requestIds: Set<string>;
+  /** Checks that ended blocked (each left one IP block). */
+  blockedChecks: number;
+}
+
+/** A trail with nothing in it yet. */
+export function emptyTrail(): VerifyTrail {
+  return { userIds: [], requestIds: new Set(), blockedChecks: 0 };
+}
+
 /** Options for `verifyInstance`. `sourceAddresses` lets loopback runs act as distinct clients. */
 export interface VerifyOptions {
   readonly adminToken?: string;
@@ -58,8 +73,17 @@ function send(
   });
 }
 
+function noteRequest(trail: VerifyTrail, answer: Answer): void {
+  const id = answer.headers['x-request-id'];
+  if (typeof id === 'string') trail.requestIds.add(id);
+}
+
 /** Six wrong logins: five 401 then 429 with Retry-After (SPEC §3 brute_force). */
-export async function checkBruteForce(base: URL, localAddress?: string): Promise<VerifyCheck> {
+export async function checkBruteForce(
+  base: URL,
+  localAddress?: string,
+  trail: VerifyTrail = emptyTrail(),
+): Promise<VerifyCheck> {
   const agent = new Agent({ keepAlive: true, localAddress });
   const email = `verify-${randomBytes(6).toString('hex')}@example.invalid`;
   const statuses: number[] = [];
@@ -73,11 +97,13 @@ export async function checkBruteForce(base: URL, localAddress?: string): Promise
         {},
         agent,
       );
+      noteRequest(trail, last);
       statuses.push(last.status);
     }
   } finally {
     agent.destroy();
   }
+  if (statuses.includes(429)) trail.blockedChecks += 1;
   const ok =
     statuses.slice(0, 5).every((s) => s === 401) &&
     statuses[5] === 429 &&
@@ -90,7 +116,11 @@ export async function checkBruteForce(base: URL, localAddress?: string): Promise
 }
 
 /** Fifty-five rapid signups with a scripted User-Agent: at most fifty accepted (bot_activity). */
-export async function checkBotActivity(base: URL, localAddress?: string): Promise<VerifyCheck> {
+export async function checkBotActivity(
+  base: URL,
+  localAddress?: string,
+  trail: VerifyTrail = emptyTrail(),
+): Promise<VerifyCheck> {
   const agent = new Agent({ keepAlive: true, localAddress, maxSockets: 16 });
   const run = randomBytes(4).toString('hex');
   try {
@@ -109,7 +139,15 @@ export async function checkBotActivity(base: URL, localAddress?: string): Promis
         ),
       ),
     );
+    for (const answer of answers) {
+      noteRequest(trail, answer);
+      if (answer.status === 201) {
+        const id = (JSON.parse(answer.body) as { user?: { id?: unknown } }).user?.id;
+        if (typeof id === 'string') trail.userIds.push(id);
+      }
+    }
     const limited = answers.filter((a) => a.status === 429);
+    if (limited.length > 0) trail.blockedChecks += 1;
     const accepted = answers.filter((a) => a.status !== 429).length;
     const hasText = limited.every((a) => a.body.includes('Too many signup attempts'));
     return {
@@ -140,16 +178,97 @@ export async function checkSuspiciousAgent(base: URL, adminToken?: string): Prom
   };
 }
 
-/** Runs every check against `base` in order; a network failure becomes a failed check. */
+interface AuditEventView {
+  readonly ip: string | null;
+  readonly requestId: string | null;
+  readonly details: { readonly action?: unknown };
+}
+
+// The blocks this run caused, found by request id in the audit log (written within ~250 ms).
+async function findCausedBlocks(
+  base: URL,
+  auth: Record<string, string>,
+  trail: VerifyTrail,
+): Promise<Set<string>> {
+  const ips = new Set<string>();
+  for (let round = 0; round < 20 && ips.size < trail.blockedChecks; round += 1) {
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    for (const type of ['brute_force', 'bot_activity']) {
+      const url = new URL(`/api/admin/events?type=${type}&limit=200`, base);
+      const answer = await send(url, 'GET', undefined, auth);
+      if (answer.status !== 200) throw new Error(`admin events answered ${answer.status}`);
+      const page = JSON.parse(answer.body) as { events?: AuditEventView[] };
+      for (const event of page.events ?? []) {
+        const isOurs = event.requestId !== null && trail.requestIds.has(event.requestId);
+        if (isOurs && event.details.action === 'block' && event.ip) ips.add(event.ip);
+      }
+    }
+  }
+  return ips;
+}
+
+/**
+ * Removes what the run created: its accounts (sessions revoked) and the IP blocks it caused.
+ * Without an admin token it removes nothing and says what it left.
+ */
+export async function cleanUpAfterVerify(
+  base: URL,
+  trail: VerifyTrail,
+  options: VerifyOptions = {},
+): Promise<VerifyCheck> {
+  const name = 'cleanup: accounts and blocks this run created';
+  if (!options.adminToken) {
+    const sources = options.sourceAddresses;
+    const addresses = [sources?.bruteForce, sources?.bot].filter((a) => a !== undefined);
+    const where = addresses.length > 0 ? ` (${addresses.join(', ')})` : " (this client's IP)";
+    return {
+      name,
+      ok: null,
+      detail: `left behind: ${trail.userIds.length} verify-bot-* accounts and ${trail.blockedChecks} IP blocks${where}; pass --admin-token or FLUX_AUTH_ADMIN_TOKEN to remove them, or run flux-auth unblock <ip>`,
+    };
+  }
+  const auth = { authorization: `Bearer ${options.adminToken}` };
+  const ips = await findCausedBlocks(base, auth, trail);
+  const problems: string[] = [];
+  for (const ip of ips) {
+    const answer = await send(
+      new URL(`/api/admin/blocks/${encodeURIComponent(ip)}`, base),
+      'DELETE',
+      undefined,
+      auth,
+    );
+    if (answer.status !== 204 && answer.status !== 404)
+      problems.push(`unblock ${ip}: ${answer.status}`);
+  }
+  if (ips.size < trail.blockedChecks)
+    problems.push(`${trail.blockedChecks - ips.size} block(s) not found`);
+  let removed = 0;
+  for (const id of trail.userIds) {
+    const url = new URL(`/api/admin/users/${encodeURIComponent(id)}`, base);
+    const answer = await send(url, 'DELETE', undefined, auth);
+    if (answer.status === 204 || answer.status === 404) removed += 1;
+    else problems.push(`delete account ${id}: ${answer.status}`);
+  }
+  const done = `removed ${removed} verify-bot-* accounts and ${ips.size} IP blocks${ips.size ? ` (${[...ips].join(', ')})` : ''}`;
+  return {
+    name,
+    ok: problems.length === 0,
+    detail: problems.length === 0 ? done : `${done}; failed: ${problems.slice(0, 3).join('; ')}`,
+  };
+}
+
+/** Runs every check against `base` in order, then cleans up; a network failure fails a check. */
 export async function verifyInstance(
   base: URL,
   options: VerifyOptions = {},
 ): Promise<VerifyCheck[]> {
   const checks: VerifyCheck[] = [];
+  const trail = emptyTrail();
   const attempts: [string, () => Promise<VerifyCheck>][] = [
-    ['brute_force', () => checkBruteForce(base, options.sourceAddresses?.bruteForce)],
-    ['bot_activity', () => checkBotActivity(base, options.sourceAddresses?.bot)],
+    ['brute_force', () => checkBruteForce(base, options.sourceAddresses?.bruteForce, trail)],
+    ['bot_activity', () => checkBotActivity(base, options.sourceAddresses?.bot, trail)],
     ['suspicious_user_agent', () => checkSuspiciousAgent(base, options.adminToken)],
+    ['cleanup', () => cleanUpAfterVerify(base, trail, options)],
   ];
   for (const [name, attempt] of attempts) {
     try {

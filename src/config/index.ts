@@ -1,5 +1,6 @@
 import type { Env } from './load-config.ts';
 
+export { readVerifyEnv, type VerifyEnv } from './cli-env.ts';
 export type {
   Config,
   LogLevel,

@@ -68,6 +68,42 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('users').execute();
     },
   },
+  // Blocks of the embedded mode (no Redis), so they survive a restart and reach every process
+  // on this database. A lifted block stays as a row with `expires_at` at the lift time, so
+  // pollers see lifts as well as blocks: each write takes the next `ip_block_versions.version`.
+  '0002_ip_blocks': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ip_blocks')
+        .addColumn('ip_key', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('rule', 'varchar(64)', (c) => c.notNull())
+        .addColumn('reason', 'varchar(200)', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('manual', 'integer', (c) => c.notNull())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('ip_blocks_version_idx')
+        .on('ip_blocks')
+        .column('version')
+        .execute();
+      await db.schema
+        .createTable('ip_block_versions')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+      await (db as Kysely<{ ip_block_versions: { id: number; version: number } }>)
+        .insertInto('ip_block_versions')
+        .values({ id: 1, version: 0 })
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('ip_block_versions').execute();
+      await db.schema.dropTable('ip_blocks').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -40,11 +40,36 @@ export interface SecurityEventsTable {
   request_id: string | null;
 }
 
+/**
+ * An IP block of the embedded mode (no Redis). `expires_at` at or before now means lifted or
+ * expired; `version` is the `ip_block_versions` value of the write that last changed the row.
+ */
+export interface IpBlocksTable {
+  ip_key: string;
+  rule: string;
+  reason: string;
+  /** JSON object encoded as text. */
+  evidence: string;
+  created_at: number;
+  expires_at: number;
+  /** 1 for a block set by an operator, 0 for one set by a rule. */
+  manual: number;
+  version: number;
+}
+
+/** One row (`id` 1): the version of the latest write to `ip_blocks`. */
+export interface IpBlockVersionsTable {
+  id: number;
+  version: number;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   security_events: SecurityEventsTable;
+  ip_blocks: IpBlocksTable;
+  ip_block_versions: IpBlockVersionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -53,5 +78,6 @@ export type UserUpdate = Updateable<UsersTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 export type SecurityEventRow = Selectable<SecurityEventsTable>;
 export type NewSecurityEventRow = Insertable<SecurityEventsTable>;
+export type IpBlockRow = Selectable<IpBlocksTable>;
 // Generated is re-exported for future auto columns.
 export type { Generated };

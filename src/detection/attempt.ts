@@ -42,15 +42,32 @@ export type Outcome =
   | { readonly kind: 'refresh_failed' }
   | { readonly kind: 'other' };
 
-/** The detector's answer to `precheck`. */
+/**
+ * Where a client stands against the rule closest to refusing it (bot_activity on signup,
+ * brute_force on login), for the IETF `RateLimit` headers.
+ */
+export interface RateQuota {
+  readonly rule: 'brute_force' | 'bot_activity';
+  readonly limit: number;
+  readonly windowSeconds: number;
+  /** How many more (failed logins, or requests) before a refusal; 0 when refused. */
+  readonly remaining: number;
+  /** Seconds until the quota is whole again, or until the refusal ends. */
+  readonly resetSeconds: number;
+  /** The client key the quota is counted under (hash it before showing it). */
+  readonly clientKey: string;
+}
+
+/** The detector's answer to `precheck`; credential routes carry their `quota`. */
 export type Decision =
-  | { readonly action: 'allow'; readonly ticket: Ticket }
+  | { readonly action: 'allow'; readonly ticket: Ticket; readonly quota?: RateQuota }
   | {
       readonly action: 'block';
       readonly rule: string;
       readonly code: string;
       readonly message: string;
       readonly retryAfterSeconds: number;
+      readonly quota?: RateQuota;
     };
 
 /** Opaque handle linking a precheck to its record call (e.g. the reserved failure slot). */

@@ -3,7 +3,6 @@ import type { BlockRecord } from '../store/index.ts';
 interface CachedBlock {
   readonly block: BlockRecord;
   readonly cachedUntil: number;
-  hits: number;
 }
 
 /**
@@ -21,7 +20,7 @@ export class BlockCache {
     this.#maxKeys = maxKeys;
   }
 
-  /** The cached block of `ipKey` if still fresh and active; counts the hit. */
+  /** The cached block of `ipKey` if still fresh and active. */
   get(ipKey: string, now: number): BlockRecord | null {
     const entry = this.#entries.get(ipKey);
     if (entry === undefined) return null;
@@ -29,21 +28,18 @@ export class BlockCache {
       this.#entries.delete(ipKey);
       return null;
     }
-    entry.hits += 1;
     return entry.block;
   }
 
-  /** Remembers a block; returns the hits the previous entry of this key answered. */
-  set(block: BlockRecord, now: number): number {
-    const previous = this.#entries.get(block.ipKey);
+  /** Remembers a block. */
+  set(block: BlockRecord, now: number): void {
     this.#entries.delete(block.ipKey);
-    if (this.#ttlMs <= 0) return previous?.hits ?? 0;
-    this.#entries.set(block.ipKey, { block, cachedUntil: now + this.#ttlMs, hits: 0 });
+    if (this.#ttlMs <= 0) return;
+    this.#entries.set(block.ipKey, { block, cachedUntil: now + this.#ttlMs });
     if (this.#entries.size > this.#maxKeys) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
-    return previous?.hits ?? 0;
   }
 
   /** Forgets a key (after an unblock on this instance). */

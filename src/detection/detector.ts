@@ -10,14 +10,16 @@ import type {
 import { hashAccount } from './account-key.ts';
 import {
   type Attempt,
+  type AuthRoute,
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type RateQuota,
   type Ticket,
 } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
 import { type CidrList, parseCidrList, toClientKey } from './client-ip.ts';
-import { EventThrottle } from './event-throttle.ts';
+import { EventRollup } from './event-rollup.ts';
 import type { DetectionPolicy, RuleMode } from './policy.ts';
 import type { StoreStatus } from './resilient-store.ts';
 import {
@@ -55,8 +57,11 @@ export interface DetectorOptions {
 export interface Detector {
   /** Before any password or database work: allow (with a ticket) or block. */
   precheck(attempt: Attempt): Promise<Decision>;
-  /** After an allowed attempt ran: counts its outcome. Never throws on a rule. */
-  record(ticket: Ticket, outcome: Outcome): Promise<void>;
+  /**
+   * After an allowed attempt ran: counts its outcome. Never throws on a rule. A login's
+   * outcome answers the brute_force quota after it (null when the precheck's still holds).
+   */
+  record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null>;
   /** `degraded` while a resilient store counts in memory; for `/ready`. */
   status(): StoreStatus;
   /** The key an IP is counted and blocked under (IPv6 per /64 by default). */
@@ -72,6 +77,13 @@ export interface Detector {
   listBlocks(): Promise<BlockRecord[]>;
   /** How many blocks are active (cheap; for the metrics gauge). */
   countBlocks(): Promise<number>;
+  /** Drops this instance's cached copy of a block another process lifted. */
+  forgetCachedBlock(ipKey: string): void;
+  /**
+   * Publishes the repeats held back by the roll-up (blocked requests, throttles…) once their
+   * interval has passed, or all of them with `all` (shutdown). Call about once a second.
+   */
+  flushEvents(options?: { readonly all?: boolean }): void;
 }
 
 /** What a policy object turns into once (not per request): lists and store limits. */
@@ -82,6 +94,14 @@ interface CompiledPolicy {
   readonly botActivity: IpRuleLimits;
   readonly guard: AccountGuardLimits;
   readonly knownIpTtlMs: number;
+}
+
+/** A held-back repeat: enough of the attempt to publish it later (not the request itself). */
+interface HeldEvent {
+  readonly attempt: Attempt;
+  readonly ipKey: string;
+  readonly event: RuleEvent;
+  readonly userId: string | null;
 }
 
 /** Event types that repeat during a flood are published at most once per IP per second. */
@@ -100,8 +120,10 @@ class DetectorImpl implements Detector {
   readonly #clock: () => number;
   readonly #locate: GeoLocator | null;
   readonly #cache: BlockCache;
-  readonly #cacheMs: number;
-  readonly #throttle = new EventThrottle();
+  readonly #rollup = new EventRollup<HeldEvent>((held, count) => {
+    const event = { ...held.event, details: { ...held.event.details, count } };
+    this.#publish(held.attempt, held.ipKey, event, held.userId);
+  });
   readonly #userAgents = new UserAgentClassifier();
   readonly #compiledPolicies = new WeakMap<DetectionPolicy, CompiledPolicy>();
 
@@ -111,8 +133,7 @@ class DetectorImpl implements Detector {
     this.#bus = options.bus;
     this.#clock = options.clock ?? Date.now;
     this.#locate = options.locate ?? null;
-    this.#cacheMs = options.blockCacheMs ?? 1000;
-    this.#cache = new BlockCache(this.#cacheMs);
+    this.#cache = new BlockCache(options.blockCacheMs ?? 1000);
   }
 
   status(): StoreStatus {
@@ -139,7 +160,9 @@ class DetectorImpl implements Detector {
       // A flood from a blocked IP is answered first, from memory: no other rule, no store.
       const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
       if (cached !== null) {
-        return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
+        this.#countBlocked(attempt, ipKey, cached);
+        const verdict = evaluateActiveBlock(cached, attempt.route, attempt.now);
+        return Promise.resolve(this.#refuse(verdict, attempt.route, ipKey, policy));
       }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
@@ -162,6 +185,34 @@ class DetectorImpl implements Detector {
     policy: DetectionPolicy,
     compiled: CompiledPolicy,
   ): Promise<Decision> {
+    const { decision, ip } = await this.#decideWithStore(
+      attempt,
+      ipKey,
+      isExempt,
+      policy,
+      compiled,
+    );
+    if (decision.action === 'block') {
+      const quota = quotaOf(attempt.route, policy, ipKey, 0, decision.retryAfterSeconds);
+      return { ...decision, quota };
+    }
+    // Counts as of this request: its own request (signup) or reserved slot (login) included.
+    const { rules } = policy;
+    const remaining =
+      attempt.route === 'login'
+        ? rules.brute_force.limit - ip.failures - ip.pending - (ip.reservation === null ? 0 : 1)
+        : rules.bot_activity.limit - ip.requests;
+    return { ...decision, quota: quotaOf(attempt.route, policy, ipKey, remaining, 0) };
+  }
+
+  // One store round trip: the decision, and the counters the quota is read from.
+  async #decideWithStore(
+    attempt: Attempt,
+    ipKey: string,
+    isExempt: boolean,
+    policy: DetectionPolicy,
+    compiled: CompiledPolicy,
+  ): Promise<{ decision: Decision; ip: IpPrecheckResult }> {
     const { rules } = policy;
     const { now } = attempt;
     // A login refused before any password check reserves no slot, needs no account read and
@@ -197,7 +248,7 @@ class DetectorImpl implements Detector {
     } else {
       [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
-    if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
+    if (ip.block !== null) return { decision: this.#blocked(attempt, ipKey, ip, policy), ip };
     const ticket = {
       attempt,
       reservation: ip.reservation,
@@ -212,7 +263,7 @@ class DetectorImpl implements Detector {
       ip.monitored.length === 0 &&
       (acct === null || acct.throttledUntil <= now || acct.isKnownIp)
     ) {
-      return allow(ticket);
+      return { decision: allow(ticket), ip };
     }
     const verdicts: RuleVerdict[] = [
       this.#botVerdict(attempt, ip, policy, isExempt),
@@ -227,7 +278,12 @@ class DetectorImpl implements Detector {
       const mode = modeOf(rules.account_guard.mode, isExempt);
       verdicts.push(evaluateAccountGuardPrecheck(acct, rules.account_guard, mode, now));
     }
-    return this.#settlePrecheck(ticket, verdicts, compiled);
+    return { decision: this.#settlePrecheck(ticket, verdicts, compiled), ip };
+  }
+
+  // A refusal on a credential route: nothing remains until it ends.
+  #refuse(verdict: BlockVerdict, route: AuthRoute, ipKey: string, policy: DetectionPolicy) {
+    return refuse(verdict, quotaOf(route, policy, ipKey, 0, verdict.retryAfterSeconds));
   }
 
   #botVerdict(
@@ -276,19 +332,10 @@ class DetectorImpl implements Detector {
     policy: DetectionPolicy,
   ): Decision {
     const block = ip.block as BlockRecord;
-    const suppressed = this.#cache.set(block, attempt.now);
+    this.#cache.set(block, attempt.now);
     if (!ip.isBlockCreated) {
-      const verdict = evaluateActiveBlock(block, attempt.route, attempt.now);
-      if (this.#throttle.shouldPublish(`blocked:${ipKey}`, attempt.now, this.#cacheMs)) {
-        const details = {
-          blockRule: block.rule,
-          expiresAt: block.expiresAt,
-          suppressed,
-          manual: block.manual,
-        };
-        this.#publish(attempt, ipKey, { type: 'blocked_request', severity: 'low', details }, null);
-      }
-      return refuse(verdict);
+      this.#countBlocked(attempt, ipKey, block);
+      return refuse(evaluateActiveBlock(block, attempt.route, attempt.now));
     }
     const { rules } = policy;
     const verdict =
@@ -310,11 +357,35 @@ class DetectorImpl implements Detector {
     return refuse(verdict.block ?? evaluateActiveBlock(block, attempt.route, attempt.now));
   }
 
+  // Every refused request is counted in one `blocked_request` row (at most one per second).
+  #countBlocked(attempt: Attempt, ipKey: string, block: BlockRecord): void {
+    const details = { blockRule: block.rule, expiresAt: block.expiresAt, manual: block.manual };
+    const event: RuleEvent = { type: 'blocked_request', severity: 'low', details };
+    this.#hold(`blocked:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
+  }
+
+  #hold(
+    key: string,
+    intervalMs: number,
+    attempt: Attempt,
+    ipKey: string,
+    event: RuleEvent,
+    userId: string | null,
+  ): void {
+    // A copy without the request-bound parts: a held event may wait a second or more.
+    const { ip, userAgent, route, requestId, now } = attempt;
+    const slim = { ip, userAgent, route, requestId, now, userId: attempt.userId };
+    this.#rollup.add(key, now, intervalMs, { attempt: slim, ipKey, event, userId });
+  }
+
+  flushEvents(options: { readonly all?: boolean } = {}): void {
+    this.#rollup.flush(this.#clock(), options);
+  }
+
   #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
-    if (this.#throttle.shouldPublish(`deny:${ipKey}`, attempt.now, REPEAT_INTERVAL_MS)) {
-      const details = { route: attempt.route, action: 'block' };
-      this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity: 'medium', details }, null);
-    }
+    const details = { route: attempt.route, action: 'block' };
+    const event: RuleEvent = { type: 'ip_denylisted', severity: 'medium', details };
+    this.#hold(`deny:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
     return refuse({
       rule: 'ip_denylisted',
       code: 'IP_BLOCKED',
@@ -326,21 +397,22 @@ class DetectorImpl implements Detector {
   #checkUserAgent(attempt: Attempt, ipKey: string, mode: RuleRunMode): void {
     const event = evaluateUserAgent(this.#userAgents.classify(attempt.userAgent), mode);
     if (event === null) return;
-    if (!this.#throttle.shouldPublish(`ua:${ipKey}`, attempt.now, USER_AGENT_INTERVAL_MS)) return;
-    this.#publish(attempt, ipKey, event, null);
+    this.#hold(`ua:${ipKey}`, USER_AGENT_INTERVAL_MS, attempt, ipKey, event, null);
   }
 
-  async record(ticket: Ticket, outcome: Outcome): Promise<void> {
+  async record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null> {
     const policy = this.#policy();
     const now = this.#clock();
-    if (outcome.kind === 'refreshed')
-      return this.#recordRefresh(ticket, outcome.userId, policy, now);
-    if (ticket.attempt.route !== 'login') return;
+    if (outcome.kind === 'refreshed') {
+      await this.#recordRefresh(ticket, outcome.userId, policy, now);
+      return null;
+    }
+    if (ticket.attempt.route !== 'login') return null;
     if (outcome.kind === 'login_failed' || outcome.kind === 'login_succeeded') {
       return this.#recordLogin(ticket, outcome, policy, now);
     }
     // Only login tickets hold a reservation, and those carry the account key.
-    if (ticket.reservation === null || ticket.accountKey === null) return;
+    if (ticket.reservation === null || ticket.accountKey === null) return null;
     await this.#store.recordIp({
       ipKey: ticket.ipKey,
       now,
@@ -350,6 +422,7 @@ class DetectorImpl implements Detector {
       bruteForce: this.#compiled(policy).bruteForce,
       isExempt: ticket.isExempt,
     });
+    return null;
   }
 
   async #recordLogin(
@@ -357,7 +430,7 @@ class DetectorImpl implements Detector {
     outcome: Extract<Outcome, { kind: 'login_failed' | 'login_succeeded' }>,
     policy: DetectionPolicy,
     now: number,
-  ): Promise<void> {
+  ): Promise<RateQuota> {
     const { attempt, reservation, ipKey, isExempt } = ticket;
     // A login flagged refused-before-check has no key yet: one recorded anyway still counts.
     const account = ticket.accountKey ?? hashAccount(attempt.account ?? '');
@@ -424,6 +497,9 @@ class DetectorImpl implements Detector {
       for (const event of [devices, takeover]) if (event !== null) events.push(event);
     }
     this.#publishAll({ ...attempt, now }, ipKey, events, isSuccess ? outcome.userId : null);
+    const blockedForSeconds = ip.block === null ? 0 : rules.brute_force.blockSeconds;
+    const remaining = rules.brute_force.limit - ip.failures;
+    return quotaOf('login', policy, ipKey, ip.block === null ? remaining : 0, blockedForSeconds);
   }
 
   async #recordRefresh(
@@ -469,6 +545,10 @@ class DetectorImpl implements Detector {
     return this.#store.countBlocks(this.#clock());
   }
 
+  forgetCachedBlock(ipKey: string): void {
+    this.#cache.delete(ipKey);
+  }
+
   #compiled(policy: DetectionPolicy): CompiledPolicy {
     let compiled = this.#compiledPolicies.get(policy);
     if (compiled === undefined) {
@@ -496,10 +576,12 @@ class DetectorImpl implements Detector {
       // Repeating kinds (throttle, monitor-only) at most once per IP and type per second.
       const action = event.details.action;
       const isRepeating = action === 'none' || action === 'throttle';
-      const key = `${event.type}:${String(action)}:${ipKey}`;
-      if (isRepeating && !this.#throttle.shouldPublish(key, attempt.now, REPEAT_INTERVAL_MS))
-        continue;
-      this.#publish(attempt, ipKey, event, userId);
+      if (isRepeating) {
+        const key = `${event.type}:${String(action)}:${ipKey}`;
+        this.#hold(key, REPEAT_INTERVAL_MS, attempt, ipKey, event, userId);
+      } else {
+        this.#publish(attempt, ipKey, event, userId);
+      }
     }
   }
 
@@ -535,6 +617,33 @@ function allow(ticket: Ticket): Decision {
   return { action: 'allow', ticket };
 }
 
-function refuse(verdict: BlockVerdict): Decision {
-  return { action: 'block', ...verdict };
+function refuse(verdict: BlockVerdict, quota?: RateQuota): Decision {
+  return quota === undefined
+    ? { action: 'block', ...verdict }
+    : { action: 'block', ...verdict, quota };
+}
+
+/**
+ * The quota of the rule closest to refusing on `route` (brute_force on login, bot_activity on
+ * signup). `refusedForSeconds` > 0 is how long a refusal lasts; else the quota is whole again
+ * within one window (sliding windows: every counted entry has left it by then).
+ */
+function quotaOf(
+  route: AuthRoute,
+  policy: DetectionPolicy,
+  clientKey: string,
+  remaining: number,
+  refusedForSeconds: number,
+): RateQuota {
+  const isLogin = route === 'login';
+  const rule = isLogin ? policy.rules.brute_force : policy.rules.bot_activity;
+  const windowSeconds = Math.ceil(rule.windowMs / 1000);
+  return {
+    rule: isLogin ? 'brute_force' : 'bot_activity',
+    limit: rule.limit,
+    windowSeconds,
+    remaining: Math.max(0, remaining),
+    resetSeconds: refusedForSeconds > 0 ? refusedForSeconds : windowSeconds,
+    clientKey,
+  };
 }

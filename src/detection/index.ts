@@ -6,8 +6,10 @@ export {
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type RateQuota,
   type Ticket,
 } from './attempt.ts';
+export { type BlockTargetResult, parseBlockTarget } from './block-target.ts';
 export {
   type CidrList,
   DEFAULT_IPV6_PREFIX_LENGTH,

@@ -105,7 +105,7 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
     }
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(input)) {
-      if (!Object.hasOwn(base, key)) problems.push(`${join(path, key)}: unknown key`);
+      if (!Object.hasOwn(base, key)) problems.push(unknownKeyProblem(path, key, base));
     }
     for (const [key, value] of Object.entries(base)) {
       out[key] = mergeValue(value, input[key], join(path, key), problems);
@@ -148,6 +148,12 @@ function mergeCidrs(input: unknown, where: string, problems: string[]): unknown 
     }
   });
   return input;
+}
+
+// Names what would have been accepted: a typo in a rule name is the usual cause.
+function unknownKeyProblem(path: string, key: string, base: Record<string, unknown>): string {
+  const kind = path === 'rules' ? 'rule' : 'key';
+  return `${join(path, key)}: unknown ${kind}; valid ${kind}s are ${Object.keys(base).join(', ')}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

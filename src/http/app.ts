@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
   type FastifyBaseLogger,
@@ -15,6 +16,7 @@ import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import { createMetricsHook } from './plugins/metrics-hook.ts';
+import { installRateLimitHeaders } from './plugins/rate-limit-headers.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
 import type {
   AccountsPort,
@@ -112,12 +114,15 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
       maxAge: 600,
     });
   }
+  installRateLimitHeaders(app);
   await app.register(swagger, {
     openapi: {
       info: { title: 'flux-auth', version: '0.1.0' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
   });
+  // Its assets are same-origin files and no inline script: the strict CSP holds for it too.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   const detector = deps.detector ?? NO_DETECTION;
   app.addHook('preValidation', createPrecheckHook(detector, deps.clock ?? Date.now));
   app.addHook('onResponse', createReleaseHook(detector));

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { Attempt, Decision, Outcome, Ticket } from '../detection/attempt.ts';
+import type { Attempt, Decision, Outcome, RateQuota, Ticket } from '../detection/attempt.ts';
 import type { PublicUserSchema } from './schemas.ts';
 
 /** A user as answered by the API: the response schema is the one definition. */
@@ -46,7 +46,8 @@ export type JwksPort = () => { keys: readonly object[] } | null;
 /** The detector as the HTTP layer sees it; both calls must never throw. */
 export interface DetectorPort {
   precheck(attempt: Attempt): Promise<Decision>;
-  record(ticket: Ticket, outcome: Outcome): Promise<void>;
+  /** A login's outcome may answer the quota after it (see `RateQuota`). */
+  record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null>;
 }
 
 /** State of one dependency for `/ready`. */

@@ -6,6 +6,23 @@ export const ErrorBody = Type.Object({
   code: Type.String({ description: 'Stable machine code' }),
 });
 
+const RETRY_AFTER = {
+  'retry-after': { type: 'integer', description: 'Seconds to wait before retrying' },
+};
+
+/** A 429: refused by attack protection (`code` says which rule); always with `Retry-After`. */
+export const TooManyRequestsBody = Type.Object(ErrorBody.properties, {
+  description:
+    'Refused by attack protection: RATE_LIMITED, IP_BLOCKED or ACCOUNT_THROTTLED (see `code`)',
+  headers: RETRY_AFTER,
+});
+
+/** A 503: too many password hashes queued (SERVICE_BUSY); always with `Retry-After`. */
+export const ServiceBusyBody = Type.Object(ErrorBody.properties, {
+  description: 'Password hashing is saturated (SERVICE_BUSY); retry after `Retry-After`',
+  headers: RETRY_AFTER,
+});
+
 /** A user as the API shows it. */
 export const PublicUserSchema = Type.Object({
   id: Type.String(),

@@ -78,6 +78,17 @@ export class RefreshTokenRepository {
     return Number(result.numUpdatedRows);
   }
 
+  /** Sets `revoked_at` on every not yet revoked row of a user; returns how many. */
+  async revokeUser(userId: string, now: number): Promise<number> {
+    const result = await this.#db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: now })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Deletes rows expired at `now` or revoked before `revokedBefore`; returns how many. */
   async deleteExpired(now: number, revokedBefore: number): Promise<number> {
     const result = await this.#db

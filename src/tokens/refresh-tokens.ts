@@ -105,6 +105,11 @@ export class RefreshTokens {
     return this.#repository.revokeFamily(familyId, this.#clock());
   }
 
+  /** Revokes every session (all families) of a user; returns how many tokens changed. */
+  revokeUser(userId: string): Promise<number> {
+    return this.#repository.revokeUser(userId, this.#clock());
+  }
+
   /** Deletes tokens expired at `now` or revoked more than one TTL ago; returns how many. */
   deleteExpired(now: number): Promise<number> {
     return this.#repository.deleteExpired(now, now - this.#ttlMs);

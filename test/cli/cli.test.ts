@@ -47,7 +47,7 @@ describe('flux-auth CLI', () => {
     });
     expect(result.code).toBe(78);
     expect(result.stderr.trim()).toMatch(
-      /^flux-auth: database: 1 database migration\(s\) pending \(0001_initial\); run `flux-auth migrate` first\.$/,
+      /^flux-auth: database: 2 database migration\(s\) pending \(0001_initial, 0002_ip_blocks\); run `flux-auth migrate` first\.$/,
     );
   });
 
@@ -102,7 +102,9 @@ describe('flux-auth CLI', () => {
   it('doctor reports pending migrations with the fix', async () => {
     const result = await run(['doctor'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) });
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/FAIL\s+migrations\s+1 pending: 0001_initial.*flux-auth migrate/);
+    expect(result.stdout).toMatch(
+      /FAIL\s+migrations\s+2 pending: 0001_initial, 0002_ip_blocks.*flux-auth migrate/,
+    );
   });
 
   it('block, blocks and unblock act on the shared Redis store', async () => {
@@ -120,15 +122,7 @@ describe('flux-auth CLI', () => {
     const again = await run(['unblock', ip], env);
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(/no active block/);
-  });
-
-  it('block without REDIS_URL explains where blocks live and exits 78', async () => {
-    const result = await run(['block', '192.0.2.56'], {
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-blk-')),
-    });
-    expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/REDIS_URL is not set.*\/api\/admin\/blocks/);
-  });
+  }, 180_000);
 
   it('verify refuses a non-loopback target without --i-own-this-host', async () => {
     const result = await run(['verify', 'http://192.0.2.1:3001'], {});

@@ -146,7 +146,29 @@ describe('detector: brute force', () => {
     await detector.precheck(attempt('login', clock.now()));
     expect(spy.calls).toBe(1);
     await flush();
-    expect(events.filter((e) => e.type === 'blocked_request').length).toBeLessThanOrEqual(1);
+    // One row at the start of the flood, one (with the count) after it: all 501 counted.
+    const rows = events.filter((e) => e.type === 'blocked_request');
+    expect(rows).toHaveLength(2);
+    expect(rows.reduce((sum, e) => sum + Number(e.details.count), 0)).toBe(501);
+  });
+
+  it('counts every refused request in some blocked_request row, even those of the blocking second', async () => {
+    const { detector, clock, events, flush } = setup();
+    for (let i = 0; i < 5; i += 1) await failLogin(detector, clock.now());
+    for (let i = 6; i <= 20; i += 1) {
+      expect((await failLogin(detector, clock.now())).action).toBe('block');
+    }
+    detector.flushEvents();
+    await flush();
+    const early = events.filter((e) => e.type === 'blocked_request');
+    expect(early.reduce((sum, e) => sum + Number(e.details.count), 0)).toBe(1);
+    clock.advance(1000);
+    detector.flushEvents();
+    await flush();
+    // The 5th failure created the block: the 6th..20th are 15 refusals by an existing block.
+    const rows = events.filter((e) => e.type === 'blocked_request');
+    expect(rows.reduce((sum, e) => sum + Number(e.details.count), 0)).toBe(15);
+    expect(rows.length).toBeLessThanOrEqual(2);
   });
 });
 

@@ -55,7 +55,7 @@ describe('parsePolicy', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems).toEqual([
-      'rules.bot_activty: unknown key',
+      'rules.bot_activty: unknown rule; valid rules are brute_force, bot_activity, suspicious_user_agent, multiple_devices, rapid_token_refresh, account_takeover, account_guard',
       'rules.brute_force.mode: must be "enforce" or "monitor", got "block"',
       'rules.brute_force.limit: must be a positive integer, got -1',
       'denylist[0]: not an IP address or CIDR range: "10.0.0.0/33"',
@@ -122,8 +122,10 @@ describe('parsePolicy limits and keys', () => {
     expect(result.problems).toEqual(
       expect.arrayContaining([
         'rules.brute_force.limit: must be at most 1000 (use mode "monitor" to disable), got 5000',
-        'rules.constructor: unknown key',
-        'toString: unknown key',
+        expect.stringMatching(/^rules\.constructor: unknown rule; valid rules are brute_force, /),
+        expect.stringMatching(
+          /^toString: unknown key; valid keys are rules, allowlist, denylist, /,
+        ),
       ]),
     );
   });

@@ -100,6 +100,46 @@ forEachDialect((_dialect, open) => {
     expect((await readJson(bad)).error).toContain('ip');
   });
 
+  it('checks the address as the CLI does, and audits block and unblock with the admin id', async () => {
+    for (const [ip, message] of [
+      ['hello', /"hello" is not an IPv4 address/],
+      ['999.1.1.1', /"999\.1\.1\.1" is not an IPv4 address/],
+      ['10.0.0.0/8', /"10\.0\.0\.0\/8" is a range; blocks are per address/],
+    ] as const) {
+      const refused = await call('POST', '/api/admin/blocks', adminToken, {
+        ip,
+        reason: 'x',
+        durationSeconds: 60,
+      });
+      expect(refused.status).toBe(400);
+      expect((await readJson(refused)).error).toMatch(message);
+    }
+    const me = await readJson(await call('GET', '/api/auth/me', adminToken));
+    const ip = '2001:db8:7:7::1';
+    expect(
+      (
+        await call('POST', '/api/admin/blocks', adminToken, {
+          ip,
+          reason: 'r',
+          durationSeconds: 60,
+        })
+      ).status,
+    ).toBe(201);
+    // The key `blocks` shows for an IPv6 client is accepted back for the unblock.
+    const key = encodeURIComponent('2001:db8:7:7::/64');
+    expect((await call('DELETE', `/api/admin/blocks/${key}`, adminToken)).status).toBe(204);
+    await service.services.audit.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await service.services.audit.flush();
+    for (const type of ['ip_blocked_manually', 'ip_unblocked_manually']) {
+      const page = await readJson(
+        await call('GET', `/api/admin/events?type=${type}&ip=2001:db8:7:7::/64`, adminToken),
+      );
+      expect(page.events).toHaveLength(1);
+      expect(page.events[0]).toMatchObject({ userId: me.user.id, details: { actor: me.user.id } });
+    }
+  });
+
   it('a manual block refuses logins from that IP', async () => {
     await call('POST', '/api/admin/blocks', adminToken, {
       ip: '127.0.0.1',
@@ -158,18 +198,78 @@ forEachDialect((_dialect, open) => {
     for (const ip of ips) await call('DELETE', `/api/admin/blocks/${ip}`, adminToken);
   });
 
+  it('deletes an account: sessions revoked, audited with the admin, 404 when gone', async () => {
+    const victim = await readJson(
+      await call('POST', '/api/auth/signup', undefined, {
+        email: 'leaving@example.com',
+        password: 'leaving passphrase 7',
+        name: 'Leaving',
+      }),
+    );
+    const path = `/api/admin/users/${victim.user.id}`;
+    expect((await call('DELETE', path, userToken)).status).toBe(403);
+    expect((await call('DELETE', path, adminToken)).status).toBe(204);
+    expect((await call('DELETE', path, adminToken)).status).toBe(404);
+    const refresh = await call('POST', '/api/auth/refresh', undefined, {
+      refreshToken: victim.refreshToken,
+    });
+    expect(refresh.status).toBe(401);
+    expect((await call('GET', '/api/auth/me', victim.accessToken)).status).toBe(401);
+    await service.services.audit.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await service.services.audit.flush();
+    const me = await readJson(await call('GET', '/api/auth/me', adminToken));
+    const page = await readJson(
+      await call('GET', '/api/admin/events?type=user_deleted', adminToken),
+    );
+    expect(page.events).toEqual([
+      expect.objectContaining({
+        userId: victim.user.id,
+        details: expect.objectContaining({ actor: me.user.id, revokedTokens: 1 }),
+      }),
+    ]);
+  });
+
   describe('flux-auth verify', () => {
-    it('passes every check against a protected instance, reading the audit log as admin', async () => {
+    const leftovers = async () => {
+      const users = await db.handle.db
+        .selectFrom('users')
+        .select('id')
+        .where('email', 'like', 'verify-bot-%')
+        .execute();
+      const blocks = (await readJson(await call('GET', '/api/admin/blocks', adminToken))).blocks;
+      return { users: users.length, blocks: blocks.length };
+    };
+
+    it('passes every check against a protected instance, then removes what it created', async () => {
       const checks = await verifyInstance(new URL(service.url), {
         adminToken,
         sourceAddresses: { bruteForce: '127.0.9.1', bot: '127.0.9.2' },
       });
       expect(formatVerifyTable(checks)).toMatch(/PASS {2}brute_force/);
       expect(checks.slice(0, 2).map((c) => c.ok)).toEqual([true, true]);
+      expect(checks[3]).toMatchObject({
+        ok: true,
+        detail: expect.stringMatching(/^removed 50 verify-bot-\* accounts and 2 IP blocks/),
+      });
+      expect(await leftovers()).toEqual({ users: 0, blocks: 0 });
       // The bot check's curl requests are logged as suspicious; the audit write is buffered.
       await service.services.audit.flush();
       const agentCheck = await checkSuspiciousAgent(new URL(service.url), adminToken);
       expect(agentCheck.ok).toBe(true);
+    });
+
+    it('without a token says what it left behind', async () => {
+      const checks = await verifyInstance(new URL(service.url), {
+        sourceAddresses: { bruteForce: '127.0.9.3', bot: '127.0.9.4' },
+      });
+      expect(checks[3]).toMatchObject({
+        ok: null,
+        detail: expect.stringMatching(
+          /^left behind: 50 verify-bot-\* accounts and 2 IP blocks \(127\.0\.9\.3, 127\.0\.9\.4\); pass --admin-token or FLUX_AUTH_ADMIN_TOKEN/,
+        ),
+      });
+      expect(await leftovers()).toEqual({ users: 50, blocks: 2 });
     });
   });
 });

@@ -20,7 +20,7 @@ export const NO_DETECTION: DetectorPort = {
     action: 'allow',
     ticket: { attempt, reservation: null, ipKey: attempt.ip, accountKey: null, isExempt: false },
   }),
-  record: async () => {},
+  record: async () => null,
 };
 
 // Runs before validation: every spelling of one address shares one counter.
@@ -68,6 +68,7 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
       now: clock(),
     };
     const decision = await detector.precheck(attempt);
+    request.rateQuota = decision.quota ?? null;
     if (decision.action === 'block') {
       return reply
         .code(429)
@@ -124,7 +125,8 @@ export async function recordOutcome(
   const ticket = request.detectionTicket;
   if (!ticket) return;
   request.detectionTicket = null;
-  await detector.record(ticket, outcome);
+  const quota = await detector.record(ticket, outcome);
+  if (quota !== null) request.rateQuota = quota;
 }
 
 /** A stable device id from the User-Agent (no cookie yet), for the multiple-devices rule. */

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import ipaddr from 'ipaddr.js';
 import type { Kysely } from 'kysely';
 import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
-import { SEVERITIES } from '../../events/index.ts';
+import { type Actor, SEVERITIES } from '../../events/index.ts';
 import type { AccountsPort, TokensPort } from '../ports.ts';
 import { ErrorBody } from '../schemas.ts';
 import { bearerTokenOf } from './bearer.ts';
@@ -21,17 +20,26 @@ export interface BlockView {
   readonly manual: boolean;
 }
 
-/** Manual block management, implemented by the detector's block store. */
+/**
+ * Manual block management, implemented by the detector's block store. `ip` is checked there
+ * (ValidationError naming `ip`), and each action is audited with its actor.
+ */
 export interface BlocksPort {
   list(): Promise<readonly BlockView[]>;
   block(input: {
     ip: string;
     reason: string;
     durationSeconds: number;
-    by: string;
+    actor: Actor;
   }): Promise<BlockView>;
   /** True when a block was removed. */
-  unblock(ip: string): Promise<boolean>;
+  unblock(ip: string, actor: Actor): Promise<boolean>;
+}
+
+/** Account management by an admin. */
+export interface UsersPort {
+  /** Revokes every session of the account, deletes it and audits it; false when none. */
+  delete(userId: string, actor: Actor): Promise<boolean>;
 }
 
 /** What the admin routes are built from. */
@@ -40,6 +48,7 @@ export interface AdminRoutesOptions {
   readonly tokens: Pick<TokensPort, 'verifyAccess'>;
   readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly blocks: BlocksPort;
+  readonly users: UsersPort;
 }
 
 const BlockSchema = Type.Object({
@@ -98,6 +107,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listSecurityEvents',
+        summary: 'Audit log of security events, newest first',
         security: [{ bearerAuth: [] }],
         querystring: EventsQuery,
         response: { 200: EventPageSchema, ...errors },
@@ -125,6 +136,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'listBlocks',
+        summary: 'Active IP blocks with rule, evidence and expiry',
         security: [{ bearerAuth: [] }],
         response: { 200: Type.Object({ blocks: Type.Array(BlockSchema) }), ...errors },
       },
@@ -137,14 +150,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'createBlock',
+        summary: 'Block an IP by hand (IPv6 per /64); audited',
         security: [{ bearerAuth: [] }],
         body: BlockBody,
         response: { 201: BlockSchema, ...errors },
       },
     },
     async (request, reply) => {
-      const ip = parseIp(request.body.ip);
-      const block = await opts.blocks.block({ ...request.body, ip, by: request.adminId });
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      const block = await opts.blocks.block({ ...request.body, actor });
       return reply.code(201).send(block);
     },
   );
@@ -154,15 +169,42 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     {
       schema: {
         tags: ['admin'],
+        operationId: 'deleteBlock',
+        summary: "Lift a block and clear the IP's failure counter; audited",
         security: [{ bearerAuth: [] }],
         params: Type.Object({ ip: Type.String({ maxLength: 64 }) }),
         response: { 204: Type.Null({ description: 'Block removed' }), 404: ErrorBody, ...errors },
       },
     },
     async (request, reply) => {
-      const removed = await opts.blocks.unblock(parseIp(request.params.ip));
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      const removed = await opts.blocks.unblock(request.params.ip, actor);
       if (!removed)
         return reply.code(404).send({ error: 'No active block for this IP', code: 'NOT_FOUND' });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/users/:id',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'deleteUser',
+        summary: 'Revoke every session of an account, then delete it; audited',
+        security: [{ bearerAuth: [] }],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 36 }) }),
+        response: {
+          204: Type.Null({ description: 'Account deleted, its sessions revoked' }),
+          404: ErrorBody,
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const actor = { kind: 'admin', userId: request.adminId } as const;
+      if (!(await opts.users.delete(request.params.id, actor)))
+        return reply.code(404).send({ error: 'No account with this id', code: 'NOT_FOUND' });
       return reply.code(204).send(null);
     },
   );
@@ -179,10 +221,4 @@ function parseSince(text: string): number {
   if (Number.isNaN(at))
     throw new ValidationError('since', 'Invalid field "since": expected an ISO 8601 time');
   return at;
-}
-
-function parseIp(text: string): string {
-  if (!ipaddr.isValid(text))
-    throw new ValidationError('ip', 'Invalid field "ip": not an IP address');
-  return ipaddr.process(text).toString();
 }

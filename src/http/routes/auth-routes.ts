@@ -8,8 +8,10 @@ import {
   LoginBody,
   PublicUserSchema,
   RefreshBody,
+  ServiceBusyBody,
   SessionBody,
   SignupBody,
+  TooManyRequestsBody,
 } from '../schemas.ts';
 import { bearerTokenOf } from './bearer.ts';
 
@@ -20,7 +22,15 @@ export interface AuthRoutesOptions {
   readonly detector: DetectorPort;
 }
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 413: ErrorBody, 415: ErrorBody, 429: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: TooManyRequestsBody,
+};
+// Signup and login hash a password: a saturated hash queue answers 503.
+const hashingErrors = { ...errors, 503: ServiceBusyBody };
 
 /** `/api/auth/*`: signup, login, refresh, logout, me. */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opts) => {
@@ -38,8 +48,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       config: { detectionRoute: 'signup' },
       schema: {
         tags: ['auth'],
+        operationId: 'signup',
+        summary: 'Create an account and start a session',
         body: SignupBody,
-        response: { 201: SessionBody, 409: ErrorBody, ...errors },
+        response: { 201: SessionBody, 409: ErrorBody, ...hashingErrors },
       },
     },
     async (request, reply) => {
@@ -61,7 +73,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     '/login',
     {
       config: { detectionRoute: 'login' },
-      schema: { tags: ['auth'], body: LoginBody, response: { 200: SessionBody, ...errors } },
+      schema: {
+        tags: ['auth'],
+        operationId: 'login',
+        summary: 'Log in with email and password',
+        body: LoginBody,
+        response: { 200: SessionBody, ...hashingErrors },
+      },
     },
     async (request) => {
       let user: Awaited<ReturnType<AccountsPort['login']>>;
@@ -87,7 +105,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     '/refresh',
     {
       config: { detectionRoute: 'refresh' },
-      schema: { tags: ['auth'], body: RefreshBody, response: { 200: SessionBody, ...errors } },
+      schema: {
+        tags: ['auth'],
+        operationId: 'refreshTokens',
+        summary: 'Rotate the refresh token and get a new access token',
+        body: RefreshBody,
+        response: { 200: SessionBody, ...errors },
+      },
     },
     async (request) => {
       try {
@@ -110,6 +134,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       config: { detectionRoute: 'logout' },
       schema: {
         tags: ['auth'],
+        operationId: 'logout',
+        summary: "Revoke the refresh token's session",
         body: RefreshBody,
         response: { 204: Type.Null({ description: 'Session revoked' }), ...errors },
       },
@@ -127,6 +153,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       config: { detectionRoute: 'me' },
       schema: {
         tags: ['auth'],
+        operationId: 'getCurrentUser',
+        summary: 'The user of the access token',
         security: [{ bearerAuth: [] }],
         response: { 200: Type.Object({ user: PublicUserSchema }), ...errors },
       },

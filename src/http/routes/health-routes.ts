@@ -17,7 +17,14 @@ const DependencyState = Type.Object({
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, opts) => {
   app.get(
     '/health',
-    { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['ops'],
+        operationId: 'health',
+        summary: 'Liveness (no I/O)',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -26,6 +33,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     {
       schema: {
         tags: ['ops'],
+        operationId: 'ready',
+        summary: 'Readiness: the state of the database and the detection store',
         response: {
           200: Type.Object({
             status: Type.String(),
@@ -47,7 +56,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     },
   );
 
-  app.get('/.well-known/jwks.json', { schema: { tags: ['auth'] } }, async (_request, reply) => {
+  const jwksSchema = {
+    tags: ['auth'],
+    operationId: 'getJwks',
+    summary: 'Public keys that verify access tokens (EdDSA/ES256; 404 with HS256)',
+  };
+  app.get('/.well-known/jwks.json', { schema: jwksSchema }, async (_request, reply) => {
     const jwks = opts.jwks();
     if (!jwks) {
       return reply.code(404).send({
