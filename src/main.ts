@@ -188,9 +188,14 @@ async function createDetection(
     detector,
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
+      const instances = store.fleetSize();
       return store.status() === 'ok'
-        ? { status: 'ok', detail: 'redis' }
-        : { status: 'degraded', detail: 'redis unreachable or slow; using the in-process store' };
+        ? { status: 'ok', detail: 'redis', instances }
+        : {
+            status: 'degraded',
+            detail: `redis unreachable or slow; using the in-process store with 1/${instances} of each limit`,
+            instances,
+          };
     },
     close: async () => {
       stopWatching();

@@ -2,11 +2,15 @@ import type { SecurityEventBus } from '../events/index.ts';
 import {
   type CounterStore,
   createRedisClient,
+  FleetHeartbeat,
   MemoryCounterStore,
   type MemoryCounterStoreOptions,
+  pingRedis,
   RedisCounterStore,
   waitForRedisReady,
 } from '../store/index.ts';
+import { FleetShareStore } from './fleet-share-store.ts';
+import { RedisHealthProbe } from './redis-health-probe.ts';
 import { ResilientCounterStore, type StoreStatus } from './resilient-store.ts';
 
 /** Options of `createDetectionStore`. Without `redisUrl` the in-process store is used. */
@@ -16,9 +20,12 @@ export interface DetectionStoreOptions {
   readonly keyPrefix?: string;
   readonly bus: SecurityEventBus;
   readonly clock?: () => number;
-  /** Redis call timeout before falling back to memory (ms). Default 50. */
+  /** Redis slower than this (judged by the health probe) falls back to memory (ms). Default 50. */
   readonly timeoutMs?: number;
+  /** How often a down Redis is pinged again (ms). Default 250. */
   readonly probeIntervalMs?: number;
+  /** How often this instance tells the fleet it is alive (ms). Default 1000. */
+  readonly heartbeatIntervalMs?: number;
   readonly memory?: MemoryCounterStoreOptions;
   /** Redis connection errors, each distinct one once per outage (e.g. to log them). */
   readonly onRedisError?: (error: Error) => void;
@@ -28,8 +35,10 @@ export interface DetectionStoreOptions {
 export interface DetectionStore {
   readonly store: CounterStore;
   status(): StoreStatus;
+  /** Instances sharing this Redis, as last learned from it (1 for the in-process store). */
+  fleetSize(): number;
   /**
-   * Waits up to `timeoutMs` for the first Redis connection (resolves at once for memory).
+   * Waits up to `timeoutMs` for the first Redis connections (resolves at once for memory).
    * Rejects when Redis is not ready in time; the store then runs degraded until it is.
    */
   ready(timeoutMs: number): Promise<void>;
@@ -37,35 +46,64 @@ export interface DetectionStore {
 }
 
 /**
- * Composition helper: memory store, or Redis wrapped in a `ResilientCounterStore`
- * (timeout, memory fallback, background probe). Never throws on an unreachable Redis.
+ * Composition helper: memory store, or Redis wrapped in a `ResilientCounterStore` whose switch
+ * is decided by a health probe on a second connection, with a fleet heartbeat on that same
+ * connection and the memory fallback cut to this instance's share of the fleet's limits.
+ * Never throws on an unreachable Redis.
  */
 export function createDetectionStore(options: DetectionStoreOptions): DetectionStore {
   if (options.redisUrl === undefined || options.redisUrl === '') {
     const store = new MemoryCounterStore(options.memory);
-    return { store, status: () => 'ok', ready: async () => {}, close: async () => {} };
+    const ok = (): StoreStatus => 'ok';
+    return { store, status: ok, fleetSize: () => 1, ready: async () => {}, close: async () => {} };
   }
-  const client = createRedisClient(options.redisUrl, {
-    cluster: options.redisCluster === true,
-    onError: options.onRedisError,
+  const cluster = options.redisCluster === true;
+  const client = createRedisClient(options.redisUrl, { cluster, onError: options.onRedisError });
+  // Its own connection, written at once: a PING never queues behind our own burst.
+  const probeClient = createRedisClient(options.redisUrl, { cluster, autoPipelining: false });
+  const fleet = new FleetHeartbeat(probeClient, {
+    keyPrefix: options.keyPrefix,
+    clock: options.clock,
+    intervalMs: options.heartbeatIntervalMs,
+  });
+  const probe = new RedisHealthProbe({
+    ping: () => pingRedis(probeClient),
+    timeoutMs: options.timeoutMs ?? 50,
+    downIntervalMs: options.probeIntervalMs,
+    onVerdict: (health, reason) => resilient.onHealth(health, reason),
   });
   const resilient = new ResilientCounterStore({
     primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
-    fallback: new MemoryCounterStore(options.memory),
+    fallback: new FleetShareStore(new MemoryCounterStore(options.memory), () => fleet.size()),
+    health: () => probe.health(),
     bus: options.bus,
     clock: options.clock,
     timeoutMs: options.timeoutMs,
     probeIntervalMs: options.probeIntervalMs,
   });
+  // Started once connected: a ping refused while still connecting would read as an outage.
+  probeClient.once('ready', () => {
+    probe.start();
+    fleet.start();
+  });
   return {
     store: resilient,
     // Not connected (never yet, or reconnecting) is degraded even before any call fails over.
     status: () => (client.status === 'ready' ? resilient.status() : 'degraded'),
-    ready: (timeoutMs) => waitForRedisReady(client, timeoutMs),
+    fleetSize: () => fleet.size(),
+    ready: async (timeoutMs) => {
+      await Promise.all([
+        waitForRedisReady(client, timeoutMs),
+        waitForRedisReady(probeClient, timeoutMs),
+      ]);
+      await fleet.beat();
+    },
     close: async () => {
+      probe.stop();
       resilient.close();
+      await fleet.stop();
       // QUIT lets replies still in flight (e.g. the block index update) arrive first.
-      await client.quit().catch(() => client.disconnect());
+      await Promise.all([client, probeClient].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
 }
