@@ -1,4 +1,7 @@
-/** What the probe last concluded: `suspect` after one ping over the timeout, `down` after several. */
+/**
+ * What the probe last concluded: `suspect` once Redis has been silent for `strikesToSuspect`
+ * timeouts, `down` after `strikesToDown` (or on an error) until it answers in time again.
+ */
 export type RedisHealth = 'healthy' | 'suspect' | 'down';
 
 /** Options of `RedisHealthProbe`; times in ms. */
@@ -7,7 +10,12 @@ export interface RedisHealthProbeOptions {
   readonly ping: () => Promise<unknown>;
   /** A ping unanswered this long (judged after our own loop had a turn to read it) is a strike. */
   readonly timeoutMs: number;
-  /** Strikes in a row that mean down. Default 3. */
+  /**
+   * Strikes in a row that make Redis suspect: calls past their timeout then stop waiting for it.
+   * Default 2, so a single blip of a busy host (e.g. Redis waiting for a CPU) changes nothing.
+   */
+  readonly strikesToSuspect?: number;
+  /** Strikes in a row that mean down (the switch). Default 5: about a quarter second at 50 ms. */
   readonly strikesToDown?: number;
   /** Pause between pings while healthy. Default half the timeout (at least 5). */
   readonly intervalMs?: number;
@@ -35,6 +43,7 @@ interface Ping {
 export class RedisHealthProbe {
   readonly #ping: () => Promise<unknown>;
   readonly #timeoutMs: number;
+  readonly #strikesToSuspect: number;
   readonly #strikesToDown: number;
   readonly #intervalMs: number;
   readonly #downIntervalMs: number;
@@ -52,7 +61,8 @@ export class RedisHealthProbe {
   constructor(options: RedisHealthProbeOptions) {
     this.#ping = options.ping;
     this.#timeoutMs = options.timeoutMs;
-    this.#strikesToDown = options.strikesToDown ?? 3;
+    this.#strikesToDown = options.strikesToDown ?? 5;
+    this.#strikesToSuspect = Math.min(options.strikesToSuspect ?? 2, this.#strikesToDown);
     this.#intervalMs = options.intervalMs ?? Math.max(5, Math.floor(options.timeoutMs / 2));
     this.#downIntervalMs = options.downIntervalMs ?? 250;
     this.#answersToRecover = options.answersToRecover ?? 2;
@@ -107,9 +117,8 @@ export class RedisHealthProbe {
     ping.strikes += 1;
     this.#strikes += 1;
     this.#answersInTime = 0;
-    const isDown = this.#health === 'down' || this.#strikes >= this.#strikesToDown;
     const waitedMs = ping.strikes * this.#timeoutMs;
-    this.#verdict(isDown ? 'down' : 'suspect', `ping unanswered after ${waitedMs} ms`);
+    this.#verdict(this.#healthOfStrikes(), `ping unanswered after ${waitedMs} ms`);
     if (this.#isRunning) this.#armStrike(ping);
   }
 
@@ -117,7 +126,7 @@ export class RedisHealthProbe {
     if (!this.#settle(ping)) return;
     if (ping.strikes > 0) {
       // Slow but alive: the streak stands; ask again at once so a blip clears quickly.
-      this.#verdict(this.#health, `ping answered after over ${this.#timeoutMs} ms`);
+      this.#verdict(this.#healthOfStrikes(), `ping answered after over ${this.#timeoutMs} ms`);
     } else if (this.#health === 'down' && this.#answersInTime + 1 < this.#answersToRecover) {
       this.#answersInTime += 1;
       this.#verdict('down', 'ping answered in time; waiting for another');
@@ -148,14 +157,17 @@ export class RedisHealthProbe {
     return this.#isRunning;
   }
 
+  /** Down stays down until answers in time bring it back (see `#onAnswer`). */
+  #healthOfStrikes(): RedisHealth {
+    if (this.#health === 'down' || this.#strikes >= this.#strikesToDown) return 'down';
+    return this.#strikes >= this.#strikesToSuspect ? 'suspect' : 'healthy';
+  }
+
   #scheduleNext(): void {
     if (!this.#isRunning) return;
+    // A streak in progress is settled by the next ping at once; down is asked less often.
     const delay =
-      this.#health === 'healthy'
-        ? this.#intervalMs
-        : this.#health === 'suspect'
-          ? 0
-          : this.#downIntervalMs;
+      this.#health === 'down' ? this.#downIntervalMs : this.#strikes > 0 ? 0 : this.#intervalMs;
     this.#timer = setTimeout(() => this.#send(), delay);
     this.#timer.unref();
   }

@@ -45,17 +45,18 @@ describe('RedisHealthProbe', () => {
   let probe: RedisHealthProbe | null = null;
   afterEach(() => probe?.stop());
 
-  it('a ping left unanswered is suspect after one timeout and down after three', async () => {
+  it('a ping left unanswered is suspect after two timeouts and down after three', async () => {
     const manual = manualPing();
     const verdicts: RedisHealth[] = [];
     probe = new RedisHealthProbe({
       ping: manual.ping,
       timeoutMs: 20,
+      strikesToDown: 3,
       onVerdict: (health) => verdicts.push(health),
     });
     probe.start();
     await until(() => verdicts.includes('down'));
-    expect(verdicts.slice(0, 3)).toEqual(['suspect', 'suspect', 'down']);
+    expect(verdicts.slice(0, 3)).toEqual(['healthy', 'suspect', 'down']);
     expect(manual.pending).toBe(1);
   });
 
