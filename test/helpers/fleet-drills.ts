@@ -78,3 +78,59 @@ export function burst(
     }),
   );
 }
+
+/** One answer of a `LoginLoad`, with when it was sent (epoch ms) and how long it took. */
+export interface LoadResponse {
+  readonly status: number;
+  readonly sentAt: number;
+  readonly ms: number;
+}
+
+/**
+ * Steady credential traffic over `servers` until `stop`: `workers` loops, each sending one
+ * login at a time with a malformed email (counted by the detector, so every request meets the
+ * store, but never hashed), from addresses `127.<block>.<worker>.<n>` that change every 20
+ * requests so the bot rule never turns the load into cached blocks. Errors count as status 0.
+ */
+export class LoginLoad {
+  readonly #responses: LoadResponse[] = [];
+  readonly #loops: Promise<void>[];
+  #isRunning = true;
+
+  /** Starts at once. `block` (1-255) keeps one drill's addresses apart from another's. */
+  constructor(servers: readonly HasUrl[], options: { workers: number; block: number }) {
+    this.#loops = Array.from({ length: options.workers }, (_, worker) =>
+      this.#loop(servers, options.block, worker),
+    );
+  }
+
+  /** Answers so far. */
+  get responses(): readonly LoadResponse[] {
+    return this.#responses;
+  }
+
+  /** Stops sending and resolves once every request in flight has been answered. */
+  async stop(): Promise<readonly LoadResponse[]> {
+    this.#isRunning = false;
+    await Promise.all(this.#loops);
+    return this.#responses;
+  }
+
+  async #loop(servers: readonly HasUrl[], block: number, worker: number): Promise<void> {
+    for (let i = 0; this.#isRunning; i += 1) {
+      const address = `127.${block}.${worker + 1}.${(Math.floor(i / 20) % 250) + 1}`;
+      const client = new AttackClient(address, { keepAlive: false });
+      const server = servers[(worker + i) % servers.length] as HasUrl;
+      const sentAt = Date.now();
+      const started = performance.now();
+      let status = 0;
+      try {
+        const body = { email: `not an email ${i}`, password: 'whatever password' };
+        status = (await client.post(`${server.url}/api/auth/login`, body)).status;
+      } catch {
+        // A refused or reset connection is a failure the drill reports as status 0.
+      }
+      this.#responses.push({ status, sentAt, ms: performance.now() - started });
+    }
+  }
+}

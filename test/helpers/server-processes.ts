@@ -87,6 +87,11 @@ export class ServerProcess {
     return this.#lines.join('\n');
   }
 
+  /** The kept lines logged at error level or worse (pino level >= 50), e.g. a 500's cause. */
+  errors(): string[] {
+    return this.#lines.filter((line) => /"level":(5|6)\d/.test(line));
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code once it is gone. */
   async stop(graceMs = 15_000): Promise<number | null> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
