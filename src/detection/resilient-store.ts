@@ -33,7 +33,7 @@ export interface ResilientStoreOptions {
   readonly clock?: () => number;
   /** Used while degraded (default: a new `MemoryCounterStore`). */
   readonly fallback?: CounterStore;
-  /** A primary call unanswered this long asks the probe: fallback if Redis is late, else wait. Default 50. */
+  /** A call unanswered this long asks the probe: the fallback if Redis is late, else wait. Default 50. */
   readonly timeoutMs?: number;
   /**
    * A call still unanswered this long while the probe finds Redis healthy means its connection
@@ -69,6 +69,7 @@ export class ResilientCounterStore implements CounterStore {
   /** Fires when the oldest parked call reaches the hard limit. */
   #parkedTimer: NodeJS.Timeout | null = null;
   #status: StoreStatus = 'ok';
+  #lastHealth: RedisHealth = 'healthy';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
 
@@ -90,12 +91,16 @@ export class ResilientCounterStore implements CounterStore {
    * the parked calls from it; `healthy` while degraded tries the primary again.
    */
   onHealth(health: RedisHealth, reason = 'health probe'): void {
+    const wasHealthy = this.#lastHealth === 'healthy';
+    this.#lastHealth = health;
     if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
     if (health !== 'healthy') {
       this.#releaseParked();
       return;
     }
-    if (this.#status === 'degraded') void this.probeNow();
+    // Only when Redis comes back: after a call error with Redis pinging fine all along, the
+    // recovery timer retries, so a Redis that fails every call switches at most once a period.
+    if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
   }
 
   /** For `/ready` and metrics. */

@@ -98,6 +98,21 @@ describe('ResilientCounterStore', () => {
     store.close();
   });
 
+  it('after a call error with Redis pinging fine, healthy verdicts do not flap it back and forth', async () => {
+    const failing = new MemoryCounterStore();
+    failing.getBlock = () => Promise.reject(new Error('OOM command not allowed'));
+    const { store, setHealth, count } = setup(failing);
+    await store.getBlock('1.2.3.4', 0);
+    expect(store.status()).toBe('degraded');
+    for (let i = 0; i < 5; i += 1) setHealth('healthy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Only the recovery timer (probeIntervalMs, here a minute) tries the primary again.
+    expect(store.status()).toBe('degraded');
+    expect(count('detection_store_degraded')).toBe(1);
+    expect(count('detection_store_recovered')).toBe(0);
+    store.close();
+  });
+
   it('does not switch back while the probe still finds Redis down', async () => {
     const { store, setHealth } = setup(slowPrimary(0));
     setHealth('down');
