@@ -167,6 +167,7 @@ async function createDetection(
     keyPrefix: overrides.redisKeyPrefix,
     probeIntervalMs: overrides.redisProbeIntervalMs,
     onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
+    onRedisLate: (message) => logger.warn(message),
     bus,
     clock: overrides.clock,
   });

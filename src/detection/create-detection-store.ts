@@ -29,6 +29,8 @@ export interface DetectionStoreOptions {
   readonly memory?: MemoryCounterStoreOptions;
   /** Redis connection errors, each distinct one once per outage (e.g. to log them). */
   readonly onRedisError?: (error: Error) => void;
+  /** Calls that stopped waiting for a late Redis without a switch, once per episode (to log). */
+  readonly onRedisLate?: (message: string) => void;
 }
 
 /** A store for the detector plus its health and shutdown. */
@@ -80,6 +82,8 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     clock: options.clock,
     timeoutMs: options.timeoutMs,
     probeIntervalMs: options.probeIntervalMs,
+    onLateCalls: (count, reason) =>
+      options.onRedisLate?.(`Redis late (${reason}): ${count} detection calls answered in-process`),
   });
   // Started once connected: a ping refused while still connecting would read as an outage.
   probeClient.once('ready', () => {

@@ -37,9 +37,11 @@ export interface ResilientStoreOptions {
   readonly timeoutMs?: number;
   /**
    * A call still unanswered this long while the probe finds Redis healthy means its connection
-   * is broken: switch to the fallback. Default 2000.
+   * is broken: switch to the fallback. Default 5000.
    */
   readonly hardTimeoutMs?: number;
+  /** Told when calls stop waiting for a late Redis without a switch (once per episode). */
+  readonly onLateCalls?: (count: number, reason: string) => void;
   /** How often to try the primary again while degraded. Default 1000. */
   readonly probeIntervalMs?: number;
 }
@@ -62,6 +64,9 @@ export class ResilientCounterStore implements CounterStore {
   readonly #timeoutMs: number;
   readonly #probeIntervalMs: number;
   readonly #hardTimeoutMs: number;
+  readonly #onLateCalls: (count: number, reason: string) => void;
+  /** Whether `onLateCalls` was told since the probe last found Redis healthy. */
+  #isLateReported = false;
   /** Primary calls in flight, looked at `timeoutMs` after they started (one shared timer). */
   readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
   /** Calls past `timeoutMs` that wait because Redis is healthy, oldest first. */
@@ -81,7 +86,8 @@ export class ResilientCounterStore implements CounterStore {
     this.#health = options.health ?? (() => 'healthy');
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutMs ?? 50;
-    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 2000, this.#timeoutMs);
+    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs);
+    this.#onLateCalls = options.onLateCalls ?? (() => {});
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
   }
@@ -95,9 +101,15 @@ export class ResilientCounterStore implements CounterStore {
     this.#lastHealth = health;
     if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
     if (health !== 'healthy') {
+      const count = this.#parked.size;
       this.#releaseParked();
+      if (count > 0 && !this.#isLateReported) {
+        this.#isLateReported = true;
+        this.#onLateCalls(count, reason);
+      }
       return;
     }
+    this.#isLateReported = false;
     // Only when Redis comes back: after a call error with Redis pinging fine all along, the
     // recovery timer retries, so a Redis that fails every call switches at most once a period.
     if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
@@ -312,7 +324,11 @@ export class ResilientCounterStore implements CounterStore {
     const oldest = this.#parked.values().next().value;
     if (oldest === undefined) return;
     const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
-    this.#parkedTimer = setTimeout(() => this.#onParkedTooLong(), this.#hardTimeoutMs - waitedMs);
+    // Judged one loop turn late, like every timeout here: a reply already read is no stall.
+    this.#parkedTimer = setTimeout(
+      () => setImmediate(() => this.#onParkedTooLong()),
+      this.#hardTimeoutMs - waitedMs,
+    );
     this.#parkedTimer.unref();
   }
 

@@ -55,7 +55,11 @@ suite(`three server processes, one healthy Redis, default REDIS_TIMEOUT_MS${miss
         }));
         const counts = countStatuses(responses);
         results.push(JSON.stringify(counts));
-        const context = `trial ${trial + 1}: ${JSON.stringify(counts)}; so far ${results.join(' ')}`;
+        const late = servers
+          .flatMap((s) => s.output().split('\n'))
+          .filter((l) => l.includes('Redis late'));
+        const degraded = await eventTimes(db.handle, 'detection_store_degraded');
+        const context = `trial ${trial + 1}: ${JSON.stringify(counts)}; so far ${results.join(' ')}; degraded events so far ${degraded.length}; ${late.join('\n')}`;
         expect(counts, context).toEqual({ 401: 5, 429: 995 });
 
         const withoutRetryAfter = responses.filter(

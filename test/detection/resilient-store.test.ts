@@ -29,6 +29,7 @@ function setup(primary: CounterStore) {
     events.push(e);
   });
   const health: { now: RedisHealth } = { now: 'healthy' };
+  const late: number[] = [];
   const store = new ResilientCounterStore({
     primary,
     bus,
@@ -36,13 +37,14 @@ function setup(primary: CounterStore) {
     timeoutMs: 20,
     hardTimeoutMs: 200,
     probeIntervalMs: 60_000,
+    onLateCalls: (count) => late.push(count),
   });
   const setHealth = (next: RedisHealth) => {
     health.now = next;
     store.onHealth(next);
   };
   const count = (type: string) => events.filter((e) => e.type === type).length;
-  return { store, events, setHealth, count };
+  return { store, events, setHealth, count, late };
 }
 
 describe('ResilientCounterStore', () => {
@@ -70,7 +72,7 @@ describe('ResilientCounterStore', () => {
 
   it('calls parked behind our own load are answered from the fallback once the probe turns suspect', async () => {
     const primary = slowPrimary(null);
-    const { store, setHealth } = setup(primary);
+    const { store, setHealth, late } = setup(primary);
     let answered = 0;
     const calls = [1, 2, 3].map(() => store.getBlock('1.2.3.4', 0).then(() => (answered += 1)));
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -78,6 +80,9 @@ describe('ResilientCounterStore', () => {
     setHealth('suspect');
     await Promise.all(calls);
     expect(answered).toBe(3);
+    expect(late).toEqual([3]); // told once per episode, not per verdict
+    setHealth('suspect');
+    expect(late).toEqual([3]);
     store.close();
   });
 
