@@ -6,11 +6,12 @@ import {
   MemoryCounterStore,
   type MemoryCounterStoreOptions,
   pingRedis,
+  type RedisClient,
   RedisCounterStore,
   waitForRedisReady,
 } from '../store/index.ts';
 import { FleetShareStore } from './fleet-share-store.ts';
-import { RedisHealthProbe } from './redis-health-probe.ts';
+import { type RedisHealth, RedisHealthProbe } from './redis-health-probe.ts';
 import { ResilientCounterStore, type StoreStatus } from './resilient-store.ts';
 
 /** Options of `createDetectionStore`. Without `redisUrl` the in-process store is used. */
@@ -61,19 +62,9 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   }
   const cluster = options.redisCluster === true;
   const client = createRedisClient(options.redisUrl, { cluster, onError: options.onRedisError });
-  // Its own connection, written at once: a PING never queues behind our own burst.
-  const probeClient = createRedisClient(options.redisUrl, { cluster, autoPipelining: false });
-  const fleet = new FleetHeartbeat(probeClient, {
-    keyPrefix: options.keyPrefix,
-    clock: options.clock,
-    intervalMs: options.heartbeatIntervalMs,
-  });
-  const probe = new RedisHealthProbe({
-    ping: () => pingRedis(probeClient),
-    timeoutMs: options.timeoutMs ?? 50,
-    downIntervalMs: options.probeIntervalMs,
-    onVerdict: (health, reason) => resilient.onHealth(health, reason),
-  });
+  const { probeClient, fleet, probe } = watchRedisHealth(options.redisUrl, options, (h, why) =>
+    resilient.onHealth(h, why),
+  );
   const resilient = new ResilientCounterStore({
     primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
     fallback: new FleetShareStore(new MemoryCounterStore(options.memory), () => fleet.size()),
@@ -84,11 +75,6 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     probeIntervalMs: options.probeIntervalMs,
     onLateCalls: (count, reason) =>
       options.onRedisLate?.(`Redis late (${reason}): ${count} detection calls answered in-process`),
-  });
-  // Started once connected: a ping refused while still connecting would read as an outage.
-  probeClient.once('ready', () => {
-    probe.start();
-    fleet.start();
   });
   return {
     store: resilient,
@@ -110,4 +96,38 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
       await Promise.all([client, probeClient].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
+}
+
+/** The health probe and the fleet heartbeat, on a Redis connection of their own. */
+interface HealthWatch {
+  readonly probeClient: RedisClient;
+  readonly fleet: FleetHeartbeat;
+  readonly probe: RedisHealthProbe;
+}
+
+// Its own connection, written at once (no auto-pipelining): a PING never queues behind our own
+// burst. Both start once connected: a ping refused while still connecting would read as an outage.
+function watchRedisHealth(
+  url: string,
+  options: DetectionStoreOptions,
+  onVerdict: (health: RedisHealth, reason: string) => void,
+): HealthWatch {
+  const cluster = options.redisCluster === true;
+  const probeClient = createRedisClient(url, { cluster, autoPipelining: false });
+  const fleet = new FleetHeartbeat(probeClient, {
+    keyPrefix: options.keyPrefix,
+    clock: options.clock,
+    intervalMs: options.heartbeatIntervalMs,
+  });
+  const probe = new RedisHealthProbe({
+    ping: () => pingRedis(probeClient),
+    timeoutMs: options.timeoutMs ?? 50,
+    downIntervalMs: options.probeIntervalMs,
+    onVerdict,
+  });
+  probeClient.once('ready', () => {
+    probe.start();
+    fleet.start();
+  });
+  return { probeClient, fleet, probe };
 }
