@@ -247,7 +247,13 @@ async function createDetection(
         })
       : null;
   const store: DetectionStore = embedded
-    ? { store: embedded.store, status: () => 'ok', ready: async () => {}, close: async () => {} }
+    ? {
+        store: embedded.store,
+        status: () => 'ok',
+        fleetSize: () => 1,
+        ready: async () => {},
+        close: async () => {},
+      }
     : createDetectionStore({
         redisUrl: config.redisUrl ?? undefined,
         redisCluster: config.redisCluster,
@@ -255,6 +261,7 @@ async function createDetection(
         keyPrefix: overrides.redisKeyPrefix,
         probeIntervalMs: overrides.redisProbeIntervalMs,
         onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
+        onRedisLate: (message) => logger.warn(message),
         bus,
         clock: overrides.clock,
         onCallTimed: metrics?.observeStoreCall,
@@ -284,9 +291,14 @@ async function createDetection(
     ipv6PrefixLength: () => policy.ipv6PrefixLength,
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
+      const instances = store.fleetSize();
       return store.status() === 'ok'
-        ? { status: 'ok', detail: 'redis' }
-        : { status: 'degraded', detail: 'redis unreachable or slow; using the in-process store' };
+        ? { status: 'ok', detail: 'redis', instances }
+        : {
+            status: 'degraded',
+            detail: `redis unreachable or slow; using the in-process store with 1/${instances} of each limit`,
+            instances,
+          };
     },
     mode: () => (isRedis && store.status() === 'ok' ? 'redis' : 'memory'),
     close: async () => {

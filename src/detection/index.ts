@@ -26,6 +26,7 @@ export {
   type DetectionStoreOptions,
 } from './create-detection-store.ts';
 export { createDetector, type Detector, type DetectorOptions } from './detector.ts';
+export { FleetShareStore, fleetShare } from './fleet-share-store.ts';
 export {
   loadPolicyFile,
   PolicyFileError,
@@ -42,6 +43,11 @@ export {
   type RuleMode,
   type WindowRulePolicy,
 } from './policy.ts';
+export {
+  type RedisHealth,
+  RedisHealthProbe,
+  type RedisHealthProbeOptions,
+} from './redis-health-probe.ts';
 export {
   ResilientCounterStore,
   type ResilientStoreOptions,

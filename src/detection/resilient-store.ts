@@ -14,12 +14,13 @@ import {
   type RefreshCountInput,
   type SetBlockInput,
 } from '../store/index.ts';
+import type { RedisHealth } from './redis-health-probe.ts';
 import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
 
 /** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
 export type StoreStatus = 'ok' | 'degraded';
 
-/** How a primary store call ended: answered in time, failed, or abandoned at the hard limit. */
+/** How a primary store call ended: answered, failed, or answered from the fallback while late. */
 export type StoreCallOutcome = 'ok' | 'error' | 'timeout';
 
 /** Told each primary call's duration (seconds) and outcome, e.g. by a metrics histogram. */
@@ -29,56 +30,99 @@ export type StoreCallObserver = (seconds: number, outcome: StoreCallOutcome) => 
 export interface ResilientStoreOptions {
   readonly primary: CounterStore;
   readonly bus: SecurityEventBus;
+  /**
+   * Redis's health as a separate probe judges it (see `RedisHealthProbe`); the store is told
+   * each verdict through `onHealth`. Only this, a primary error or the hard limit switch to the
+   * fallback. Default: always healthy (no probe).
+   */
+  readonly health?: () => RedisHealth;
   readonly clock?: () => number;
   /** Used while degraded (default: a new `MemoryCounterStore`). */
   readonly fallback?: CounterStore;
-  /** A primary call slower than this counts as slow. Default 50. */
+  /** A call unanswered this long asks the probe: the fallback if Redis is late, else wait. Default 50. */
   readonly timeoutMs?: number;
-  /** A call still unanswered after this fails over to the fallback at once. Default 250. */
+  /**
+   * A call still unanswered this long while the probe finds Redis healthy means its connection
+   * is broken: switch to the fallback. Default 5000.
+   */
   readonly hardTimeoutMs?: number;
-  /** Consecutive slow calls that switch to the fallback. Default 3. */
-  readonly slowCallsToDegrade?: number;
-  /** How often to probe the primary while degraded. Default 1000. */
+  /** Told when calls stop waiting for a late Redis without a switch (once per episode). */
+  readonly onLateCalls?: (count: number, reason: string) => void;
+  /** How often to try the primary again while degraded. Default 1000. */
   readonly probeIntervalMs?: number;
   /** Observes every primary call (not the fallback's); none by default. */
   readonly onCallTimed?: StoreCallObserver;
 }
 
 /**
- * Degrade, never break: calls go to the primary store (Redis). An error, a call unanswered
- * after `hardTimeoutMs`, or `slowCallsToDegrade` calls in a row over `timeoutMs` switch to
- * the in-process fallback until a background PING answers. Each switch publishes one event.
+ * Degrade, never break: calls go to the primary store (Redis). The switch to the in-process
+ * fallback is decided by Redis's health, never by our own load: by a primary error, or by the
+ * health probe finding Redis down. A call unanswered after `timeoutMs` is answered from the
+ * fallback only while the probe finds Redis late too; otherwise it waits (queued behind our
+ * own burst, its answer keeps the shared count exact). Back to the primary when the probe finds
+ * Redis healthy and a PING on the data connection answers. Each switch publishes one event.
  * Never rejects while the fallback works.
  */
 export class ResilientCounterStore implements CounterStore {
   readonly #primary: CounterStore;
   readonly #fallback: CounterStore;
   readonly #bus: SecurityEventBus;
+  readonly #health: () => RedisHealth;
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #probeIntervalMs: number;
   readonly #hardTimeoutMs: number;
-  readonly #slowCallsToDegrade: number;
+  readonly #onLateCalls: (count: number, reason: string) => void;
   readonly #onCallTimed: StoreCallObserver | null;
-  #slowStreak = 0;
-  /** Primary calls in flight, judged slow `timeoutMs` after they started (one shared timer). */
+  /** Whether `onLateCalls` was told since the probe last found Redis healthy. */
+  #isLateReported = false;
+  /** Primary calls in flight, looked at `timeoutMs` after they started (one shared timer). */
   readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
+  /** Calls past `timeoutMs` that wait because Redis is healthy, oldest first. */
+  readonly #parked = new Set<Watch<unknown>>();
+  /** Fires when the oldest parked call reaches the hard limit. */
+  #parkedTimer: NodeJS.Timeout | null = null;
   #status: StoreStatus = 'ok';
+  #lastHealth: RedisHealth = 'healthy';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
 
-  /** Starts healthy; the first failing call switches to the fallback. */
+  /** Starts healthy; a failing call or a `down` verdict switches to the fallback. */
   constructor(options: ResilientStoreOptions) {
     this.#primary = options.primary;
     this.#fallback = options.fallback ?? new MemoryCounterStore();
     this.#bus = options.bus;
+    this.#health = options.health ?? (() => 'healthy');
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutMs ?? 50;
-    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 250, this.#timeoutMs);
-    this.#slowCallsToDegrade = options.slowCallsToDegrade ?? 3;
+    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs);
+    this.#onLateCalls = options.onLateCalls ?? (() => {});
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#onCallTimed = options.onCallTimed ?? null;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
+  }
+
+  /**
+   * A verdict of the health probe: `down` switches to the fallback; `suspect` or `down` answer
+   * the parked calls from it; `healthy` while degraded tries the primary again.
+   */
+  onHealth(health: RedisHealth, reason = 'health probe'): void {
+    const wasHealthy = this.#lastHealth === 'healthy';
+    this.#lastHealth = health;
+    if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
+    if (health !== 'healthy') {
+      const count = this.#parked.size;
+      this.#releaseParked();
+      if (count > 0 && !this.#isLateReported) {
+        this.#isLateReported = true;
+        this.#onLateCalls(count, reason);
+      }
+      return;
+    }
+    this.#isLateReported = false;
+    // Only when Redis comes back: after a call error with Redis pinging fine all along, the
+    // recovery timer retries, so a Redis that fails every call switches at most once a period.
+    if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
   }
 
   /** For `/ready` and metrics. */
@@ -86,21 +130,32 @@ export class ResilientCounterStore implements CounterStore {
     return this.#status;
   }
 
-  /** Stops the background probe (on shutdown). */
+  /** Stops the background timers (on shutdown). */
   close(): void {
+    this.#stopRecoveryTimer();
+    if (this.#parkedTimer !== null) clearTimeout(this.#parkedTimer);
+    this.#parkedTimer = null;
+  }
+
+  #stopRecoveryTimer(): void {
     if (this.#probe !== null) clearInterval(this.#probe);
     this.#probe = null;
   }
 
-  /** Probes the primary once now; switches back when it answers. For tests and `/ready`. */
+  /**
+   * Tries the primary once now when degraded and the probe finds Redis healthy: switches back
+   * when a PING on the data connection answers. For tests and the recovery timer.
+   */
   async probeNow(): Promise<StoreStatus> {
-    if (this.#status === 'ok' || this.#isProbing) return this.#status;
+    if (this.#status === 'ok' || this.#isProbing || this.#health() !== 'healthy') {
+      return this.#status;
+    }
     this.#isProbing = true;
     try {
       await this.#withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
       this.#recover();
     } catch {
-      // Still down: keep counting in memory.
+      // Data connection not back yet: keep counting in memory.
     } finally {
       this.#isProbing = false;
     }
@@ -190,11 +245,10 @@ export class ResilientCounterStore implements CounterStore {
   async ping(): Promise<void> {}
 
   /**
-   * One primary call under watch: its answer when it settles in time; the fallback's on an
-   * error or when unanswered after the hard limit. A call slower than `timeoutMs` still
-   * answers from the primary (counts stay exact) but extends the slow streak; a streak of
-   * `slowCallsToDegrade` switches everyone to the fallback. `onAbandoned` receives a primary
-   * answer that arrived after the fallback answered, to undo its side effects.
+   * One primary call under watch: its answer when it settles; the fallback's on an error, or
+   * when still unanswered after `timeoutMs` while the probe finds Redis late (else it waits:
+   * see `#onSlow`). `onAbandoned` receives a primary answer that arrived after the fallback
+   * answered, to undo its side effects.
    * Not `async` and no named closures: one promise and one small record per call, the slow
    * timer shared (`SlowCallQueue`; under tsx every named closure costs a `__name` call).
    */
@@ -214,7 +268,6 @@ export class ResilientCounterStore implements CounterStore {
       const watch: Watch<T> = {
         phase: 'waiting',
         deadline: 0,
-        hardTimer: undefined,
         call,
         operation,
         onAbandoned,
@@ -236,12 +289,13 @@ export class ResilientCounterStore implements CounterStore {
     watch.resolve(value);
   }
 
-  /** An error in time is not a slow call: it resets the streak, and degrades by itself. */
+  /** An error is Redis's, never our load's: it switches at once. */
   #onFailure<T>(watch: Watch<T>, error: unknown): void {
     if (watch.phase === 'done') return;
     this.#finish(watch);
     if (this.#onCallTimed !== null) this.#observe(watch, 'error');
-    this.#answerFromFallback(watch, error);
+    this.#degrade(error);
+    watch.resolve(this.#fromFallback(watch.operation));
   }
 
   // The queue set `deadline` to start + timeoutMs: the start time without a clock read of its own.
@@ -251,39 +305,68 @@ export class ResilientCounterStore implements CounterStore {
   }
 
   #finish<T>(watch: Watch<T>): void {
-    if (watch.phase === 'waiting') this.#slowStreak = 0;
-    else clearTimeout(watch.hardTimer);
+    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     this.#slowCalls.settled();
   }
 
   /**
-   * Slow, not dead: keep waiting for the primary up to the hard limit. Judged one loop turn
-   * after the limit (see `SlowCallQueue`), as is the hard limit below.
+   * Unanswered after `timeoutMs` (judged one loop turn late, see `SlowCallQueue`). Late
+   * because Redis is (the probe is late too, or we are degraded): answer from the fallback
+   * now. Late because of our own burst (the probe answers in time): park it and keep
+   * waiting, so its count stays exact; a later `suspect` verdict releases it.
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
-    watch.phase = 'slow';
-    this.#slowStreak += 1;
-    if (this.#slowStreak >= this.#slowCallsToDegrade) {
-      this.#degrade(new Error(`${this.#slowStreak} store calls over ${this.#timeoutMs} ms`));
+    if (this.#status === 'degraded' || this.#health() !== 'healthy') {
+      this.#abandon(watch);
+      return;
     }
-    const rest = this.#hardTimeoutMs - this.#timeoutMs;
-    watch.hardTimer = setTimeout(() => setImmediate(() => this.#onHardLimit(watch)), rest);
+    watch.phase = 'slow';
+    this.#parked.add(watch as unknown as Watch<unknown>);
+    if (this.#parkedTimer === null) this.#armParkedTimer();
   }
 
-  #onHardLimit<T>(watch: Watch<T>): void {
-    if (watch.phase !== 'slow') return;
+  /** Answers a watched call from the fallback; a late primary answer goes to `onAbandoned`. */
+  #abandon<T>(watch: Watch<T>): void {
+    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     if (this.#onCallTimed !== null) this.#observe(watch, 'timeout');
     const { onAbandoned } = watch;
     if (onAbandoned !== undefined) watch.call.then(onAbandoned, () => {});
-    this.#answerFromFallback(watch, new Error(`store call over ${this.#hardTimeoutMs} ms`));
+    watch.resolve(this.#fromFallback(watch.operation));
   }
 
-  #answerFromFallback<T>(watch: Watch<T>, error: unknown): void {
-    this.#degrade(error);
-    watch.resolve(this.#fromFallback(watch.operation));
+  #releaseParked(): void {
+    for (const watch of this.#parked) this.#abandon(watch);
+    this.#parked.clear();
+  }
+
+  /** One timer for the oldest parked call (Set order is park order, i.e. start order). */
+  #armParkedTimer(): void {
+    this.#parkedTimer = null;
+    const oldest = this.#parked.values().next().value;
+    if (oldest === undefined) return;
+    const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
+    // Judged one loop turn late, like every timeout here: a reply already read is no stall.
+    this.#parkedTimer = setTimeout(
+      () => setImmediate(() => this.#onParkedTooLong()),
+      this.#hardTimeoutMs - waitedMs,
+    );
+    this.#parkedTimer.unref();
+  }
+
+  /** A call parked past the hard limit while Redis pings fine: its connection is stuck. */
+  #onParkedTooLong(): void {
+    const oldest = this.#parked.values().next().value;
+    if (oldest !== undefined) {
+      const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
+      if (waitedMs >= this.#hardTimeoutMs) {
+        this.#degrade(new Error(`store call unanswered for ${Math.round(waitedMs)} ms`));
+        this.#releaseParked();
+      }
+    }
+    this.#armParkedTimer();
   }
 
   /** The fallback's answer; a synchronous throw becomes a rejection (never a crash). */
@@ -314,14 +397,13 @@ export class ResilientCounterStore implements CounterStore {
     });
     this.#probe = setInterval(() => void this.probeNow(), this.#probeIntervalMs);
     this.#probe.unref();
+    this.#releaseParked();
   }
 
   #recover(): void {
     if (this.#status === 'ok') return;
-    // A streak that ended in degrading must not degrade again at the first slow call after.
-    this.#slowStreak = 0;
     this.#status = 'ok';
-    this.close();
+    this.#stopRecoveryTimer();
     this.#publish('detection_store_recovered', 'info', { store: 'primary' });
   }
 
@@ -346,9 +428,8 @@ export class ResilientCounterStore implements CounterStore {
 
 /** A primary call under watch (see `ResilientCounterStore.#run`). */
 interface Watch<T> extends QueuedCall {
+  /** `slow`: past `timeoutMs`, parked while the probe finds Redis healthy. */
   phase: 'waiting' | 'slow' | 'done';
-  /** The hard-limit timer, once the call is slow. */
-  hardTimer: NodeJS.Timeout | undefined;
   readonly call: Promise<T>;
   readonly operation: (store: CounterStore) => Promise<T>;
   readonly onAbandoned: ((late: T) => void) | undefined;

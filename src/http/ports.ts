@@ -54,6 +54,8 @@ export interface DetectorPort {
 export interface DependencyState {
   readonly status: 'ok' | 'degraded' | 'down' | 'not_configured';
   readonly detail?: string;
+  /** Detection store on Redis: instances sharing it, as last learned from Redis. */
+  readonly instances?: number;
 }
 
 /** Readiness probe: each dependency's state. */

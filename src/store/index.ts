@@ -20,6 +20,7 @@ export type {
   SlotOutcome,
 } from './counter-store.ts';
 export { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
+export { FleetHeartbeat, type FleetHeartbeatOptions } from './fleet-heartbeat.ts';
 export {
   BLOCK_REASONS,
   MemoryCounterStore,
@@ -30,6 +31,7 @@ export {
   type ClusterUrlOptions,
   clusterOptionsFromUrl,
   createRedisClient,
+  pingRedis,
   type RedisAuthOptions,
   type RedisClient,
   type RedisClientOptions,

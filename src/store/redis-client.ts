@@ -9,6 +9,11 @@ export interface RedisClientOptions {
   readonly cluster?: boolean;
   readonly connectTimeoutMs?: number;
   /**
+   * Batch commands issued in one tick into one write (default true). A health probe turns it
+   * off so its PING is written the moment it is sent.
+   */
+  readonly autoPipelining?: boolean;
+  /**
    * Called for connection errors (default: ignored; the resilient store reports outages).
    * Each distinct error is reported once per outage, not on every reconnect attempt.
    */
@@ -42,7 +47,7 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
   const common = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    enableAutoPipelining: true,
+    enableAutoPipelining: options.autoPipelining ?? true,
     connectTimeout: options.connectTimeoutMs ?? 1000,
     retryStrategy: (times: number) => Math.min(100 * times, 1000),
   };
@@ -51,7 +56,7 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
     const { seeds, redisOptions } = clusterOptionsFromUrl(url);
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: false,
-      enableAutoPipelining: true,
+      enableAutoPipelining: common.enableAutoPipelining,
       clusterRetryStrategy: common.retryStrategy,
       redisOptions: {
         ...redisOptions,
@@ -82,6 +87,17 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
   // A cluster reports per-node failures (refused, WRONGPASS, TLS) only as 'node error'.
   if (client instanceof Cluster) client.on('node error', report);
   return client;
+}
+
+/** One PING to a standalone server, or to every master of a cluster; rejects on any error. */
+export async function pingRedis(client: RedisClient): Promise<void> {
+  if (client instanceof Cluster) {
+    const masters = client.nodes('master');
+    if (masters.length === 0) throw new Error('Redis Cluster has no master node connected');
+    await Promise.all(masters.map((node) => node.ping()));
+    return;
+  }
+  await client.ping();
 }
 
 /**

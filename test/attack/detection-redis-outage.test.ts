@@ -118,8 +118,10 @@ suite(`detection survives a Redis outage${missing ? ` (skipped: ${missing})` : '
 
     expect(during.filter((r) => r.status >= 500)).toEqual([]);
     const slowest = Math.max(...during.map((r) => r.ms));
+    // A "nothing hangs" bound, not a speed check: a signup hashes, and a busy CI host can
+    // take seconds for that (2000 ms failed here at load 15 with nothing waiting on Redis).
     expect(slowest, `slowest request during the outage took ${slowest.toFixed(0)} ms`).toBeLessThan(
-      2000,
+      10_000,
     );
 
     const degraded = await securityEvents(service, 'detection_store_degraded');
@@ -139,12 +141,14 @@ suite(`detection survives a Redis outage${missing ? ` (skipped: ${missing})` : '
     expect(state.body.status).toBe('ok');
     expect(state.body.dependencies.detectionStore.status).toBe('ok');
 
-    // The fresh server holds nothing; a new failure must land there.
+    // The fresh server holds no counters (only the fleet heartbeat); a new failure must land there.
     const admin = await redis.client();
+    const counters = async () =>
+      (await scanKeys(admin, prefix)).filter((key) => !key.includes('{fleet}'));
     try {
-      expect(await scanKeys(admin, prefix)).toEqual([]);
+      expect(await counters()).toEqual([]);
       expect((await login(probe, wrong(100))).status).toBe(401);
-      const keys = await scanKeys(admin, prefix);
+      const keys = await counters();
       expect(keys.length).toBeGreaterThan(0);
     } finally {
       admin.disconnect();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResilientCounterStore } from '../../src/detection/index.ts';
+import { type RedisHealth, ResilientCounterStore } from '../../src/detection/index.ts';
 import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
 import {
   type CounterStore,
@@ -21,46 +21,109 @@ function slowPrimary(delayMs: number | null): CounterStore & { calls: number } {
   return primary;
 }
 
+// The health probe's verdict, set by the test (the store only reads it and hears changes).
 function setup(primary: CounterStore) {
   const events: SecurityEvent[] = [];
   const bus = new SecurityEventBus();
   bus.subscribe((e) => {
     events.push(e);
   });
+  const health: { now: RedisHealth } = { now: 'healthy' };
+  const late: number[] = [];
   const store = new ResilientCounterStore({
     primary,
     bus,
+    health: () => health.now,
     timeoutMs: 20,
     hardTimeoutMs: 200,
-    slowCallsToDegrade: 3,
     probeIntervalMs: 60_000,
+    onLateCalls: (count) => late.push(count),
   });
-  return { store, events };
+  const setHealth = (next: RedisHealth) => {
+    health.now = next;
+    store.onHealth(next);
+  };
+  const count = (type: string) => events.filter((e) => e.type === type).length;
+  return { store, events, setHealth, count, late };
 }
 
 describe('ResilientCounterStore', () => {
-  it('keeps answering from a slow primary until three calls in a row were slow', async () => {
+  it('a slow primary while the probe finds Redis healthy: calls wait for it, no switch', async () => {
     const primary = slowPrimary(60);
-    const { store, events } = setup(primary);
-    await store.getBlock('1.2.3.4', 0);
-    await store.getBlock('1.2.3.4', 0);
+    const { store, count } = setup(primary);
+    for (let i = 0; i < 5; i += 1) await store.getBlock('1.2.3.4', 0);
+    expect(primary.calls).toBe(5);
     expect(store.status()).toBe('ok');
-    await store.getBlock('1.2.3.4', 0);
-    expect(store.status()).toBe('degraded');
-    await store.getBlock('1.2.3.4', 0);
-    expect(primary.calls).toBe(3);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(events.filter((e) => e.type === 'detection_store_degraded')).toHaveLength(1);
+    expect(count('detection_store_degraded')).toBe(0);
     store.close();
   });
 
-  it('after recovering, one slow call does not degrade again (the streak starts over)', async () => {
-    const primary = slowPrimary(60);
-    const { store } = setup(primary);
-    for (let i = 0; i < 3; i += 1) await store.getBlock('1.2.3.4', 0);
+  it('a call past the timeout while the probe finds Redis late answers from the fallback, without a switch', async () => {
+    const primary = slowPrimary(null);
+    const { store, setHealth, count } = setup(primary);
+    setHealth('suspect');
+    const started = performance.now();
+    expect(await store.getBlock('1.2.3.4', 0)).toBeNull();
+    expect(performance.now() - started).toBeLessThan(2000); // nothing hangs
+    expect(store.status()).toBe('ok');
+    expect(count('detection_store_degraded')).toBe(0);
+    store.close();
+  });
+
+  it('calls parked behind our own load are answered from the fallback once the probe turns suspect', async () => {
+    const primary = slowPrimary(null);
+    const { store, setHealth, late } = setup(primary);
+    let answered = 0;
+    const calls = [1, 2, 3].map(() => store.getBlock('1.2.3.4', 0).then(() => (answered += 1)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(answered).toBe(0); // parked: Redis was healthy
+    setHealth('suspect');
+    await Promise.all(calls);
+    expect(answered).toBe(3);
+    expect(late).toEqual([3]); // told once per episode, not per verdict
+    setHealth('suspect');
+    expect(late).toEqual([3]);
+    store.close();
+  });
+
+  it('down switches once with one event; healthy again switches back once with one event', async () => {
+    const primary = slowPrimary(0);
+    const { store, setHealth, count } = setup(primary);
+    setHealth('down');
+    setHealth('down');
     expect(store.status()).toBe('degraded');
-    expect(await store.probeNow()).toBe('ok');
     await store.getBlock('1.2.3.4', 0);
+    expect(primary.calls).toBe(0);
+    setHealth('healthy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(store.status()).toBe('ok');
+    setHealth('healthy');
+    expect(count('detection_store_degraded')).toBe(1);
+    expect(count('detection_store_recovered')).toBe(1);
+    store.close();
+  });
+
+  it('after a call error with Redis pinging fine, healthy verdicts do not flap it back and forth', async () => {
+    const failing = new MemoryCounterStore();
+    failing.getBlock = () => Promise.reject(new Error('OOM command not allowed'));
+    const { store, setHealth, count } = setup(failing);
+    await store.getBlock('1.2.3.4', 0);
+    expect(store.status()).toBe('degraded');
+    for (let i = 0; i < 5; i += 1) setHealth('healthy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Only the recovery timer (probeIntervalMs, here a minute) tries the primary again.
+    expect(store.status()).toBe('degraded');
+    expect(count('detection_store_degraded')).toBe(1);
+    expect(count('detection_store_recovered')).toBe(0);
+    store.close();
+  });
+
+  it('does not switch back while the probe still finds Redis down', async () => {
+    const { store, setHealth } = setup(slowPrimary(0));
+    setHealth('down');
+    expect(await store.probeNow()).toBe('degraded');
+    setHealth('healthy');
+    await new Promise((resolve) => setTimeout(resolve, 10));
     expect(store.status()).toBe('ok');
     store.close();
   });
@@ -118,7 +181,7 @@ describe('ResilientCounterStore', () => {
     dead.close();
   });
 
-  it('fails over after the hard limit when the primary never answers', async () => {
+  it('fails over after the hard limit when the primary never answers though Redis pings fine', async () => {
     const { store } = setup(slowPrimary(null));
     const started = performance.now();
     expect(await store.getBlock('1.2.3.4', 0)).toBeNull();
@@ -127,18 +190,19 @@ describe('ResilientCounterStore', () => {
     store.close();
   });
 
-  it('releases a reservation the primary made after the hard limit (no orphaned slot)', async () => {
+  it('releases a reservation the primary made after the fallback answered (no orphaned slot)', async () => {
     const inner = new MemoryCounterStore();
     const primary = Object.create(inner) as CounterStore;
     const released: IpRecordInput[] = [];
-    // Answers (and reserves a slot) 300 ms late: after the 200 ms hard limit.
+    // Answers (and reserves a slot) 300 ms late, long after the store answered from the fallback.
     primary.precheckIp = (input) =>
       new Promise((resolve) => setTimeout(() => resolve(inner.precheckIp(input)), 300));
     primary.recordIp = (input) => {
       released.push(input);
       return inner.recordIp(input);
     };
-    const { store } = setup(primary);
+    const { store, setHealth } = setup(primary);
+    setHealth('suspect');
     const input = {
       ipKey: '198.51.100.7',
       now: 1_700_000_000_000,
@@ -148,9 +212,8 @@ describe('ResilientCounterStore', () => {
       isExempt: false,
     };
     const answer = await store.precheckIp(input);
-    expect(store.status()).toBe('degraded');
     expect(answer.reservation).not.toBeNull(); // served by the fallback
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(released).toEqual([
       expect.objectContaining({ ipKey: input.ipKey, account: 'acct-hash', outcome: 'release' }),
     ]);
@@ -171,7 +234,8 @@ describe('ResilientCounterStore', () => {
       recordCalls += 1;
       return inner.recordIp(input);
     };
-    const { store } = setup(primary);
+    const { store, setHealth } = setup(primary);
+    setHealth('suspect');
     await store.precheckIp({
       ipKey: '198.51.100.8',
       now: 1_700_000_000_000,
@@ -180,7 +244,7 @@ describe('ResilientCounterStore', () => {
       botActivity: BOT,
       isExempt: false,
     });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(recordCalls).toBe(0);
     store.close();
   });

@@ -105,7 +105,9 @@ export function retryAfterOf(response: AttackResponse): number {
 }
 
 /** Counts responses per status: `{ 401: 5, 429: 995 }`. */
-export function countStatuses(responses: readonly AttackResponse[]): Record<number, number> {
+export function countStatuses(
+  responses: readonly Pick<AttackResponse, 'status'>[],
+): Record<number, number> {
   const counts: Record<number, number> = {};
   for (const { status } of responses) counts[status] = (counts[status] ?? 0) + 1;
   return counts;

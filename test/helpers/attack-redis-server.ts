@@ -44,6 +44,24 @@ export class RedisServerProcess {
     await Promise.race([this.#waitForPing(5000), exited]);
   }
 
+  /** SIGSTOPs the server: connections stay open, nothing is answered (a hung Redis). */
+  pause(): void {
+    this.#signal('SIGSTOP');
+  }
+
+  /** SIGCONTs a paused server: it answers everything that queued meanwhile. */
+  resume(): void {
+    this.#signal('SIGCONT');
+  }
+
+  #signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.#child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`redis-server on ${this.port} is not running (${signal})`);
+    }
+    child.kill(signal);
+  }
+
   /** SIGKILLs the server (an outage, not a shutdown) and waits for the process to be gone. */
   async kill(): Promise<void> {
     const child = this.#child;

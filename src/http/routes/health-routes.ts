@@ -11,6 +11,7 @@ export interface HealthRoutesOptions {
 const DependencyState = Type.Object({
   status: Type.String(),
   detail: Type.Optional(Type.String()),
+  instances: Type.Optional(Type.Integer()),
 });
 
 /** `/health` (no I/O), `/ready` (dependencies) and `/.well-known/jwks.json`. */
