@@ -4,7 +4,9 @@ import {
   HashQueue,
   PasswordHasher,
   PasswordPolicy,
+  type StrengthEstimator,
   UserRepository,
+  ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { AuditRecorder } from './audit/index.ts';
 import type { Config } from './config/index.ts';
@@ -59,6 +61,8 @@ export interface ServiceOverrides {
   readonly redisKeyPrefix?: string;
   /** How often a degraded detection store probes Redis again (ms). */
   readonly redisProbeIntervalMs?: number;
+  /** Password strength estimator to share instead of loading its dictionaries again. */
+  readonly strengthEstimator?: StrengthEstimator;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -81,7 +85,8 @@ export async function createServices(
     onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
   });
   audit.attach(bus);
-  const { accounts, hasher } = createAccounts(config, database, logger, clock);
+  const estimator = overrides.strengthEstimator ?? new ZxcvbnStrengthEstimator();
+  const { accounts, hasher } = createAccounts(config, { database, estimator, logger }, clock);
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
@@ -201,10 +206,10 @@ async function createDetection(
 
 function createAccounts(
   config: Config,
-  database: DatabaseHandle,
-  logger: Logger,
+  deps: { database: DatabaseHandle; estimator: StrengthEstimator; logger: Logger },
   clock: () => number,
 ) {
+  const { database, estimator, logger } = deps;
   const users = new UserRepository(database.db);
   const queue = new HashQueue({
     maxInFlight: config.hashMaxInFlight,
@@ -214,7 +219,7 @@ function createAccounts(
   const accounts = new AccountService({
     users,
     hasher,
-    policy: new PasswordPolicy(),
+    policy: new PasswordPolicy({ estimator, minScore: config.passwordMinScore }),
     clock,
     onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
   });

@@ -3,6 +3,7 @@ import {
   PasswordHasher,
   PasswordPolicy,
   UserRepository,
+  ZxcvbnStrengthEstimator,
 } from '../accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { SecurityEventBus } from '../events/index.ts';
@@ -41,7 +42,7 @@ export async function runCreateAdmin(email: string): Promise<void> {
       const accounts = new AccountService({
         users,
         hasher: new PasswordHasher(),
-        policy: new PasswordPolicy(),
+        policy: new PasswordPolicy({ estimator: new ZxcvbnStrengthEstimator() }),
       });
       return accounts.setRole(email, 'admin');
     });

@@ -39,4 +39,6 @@ export interface Config {
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;
   readonly cleanupIntervalMs: number;
+  /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
+  readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
 }
