@@ -4,7 +4,9 @@ import {
   HashQueue,
   PasswordHasher,
   PasswordPolicy,
+  type StrengthEstimator,
   UserRepository,
+  ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
@@ -75,6 +77,8 @@ export interface ServiceOverrides {
   readonly redisProbeIntervalMs?: number;
   /** The error tracker's delivery counts for metrics (zeros without one). */
   readonly sentryStats?: SentryStats;
+  /** Password strength estimator to share instead of loading its dictionaries again. */
+  readonly strengthEstimator?: StrengthEstimator;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -112,7 +116,12 @@ export async function createServices(
       logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
-  const { accounts, hasher, queue } = createAccounts(config, database, logger, clock, metrics);
+  const estimator = overrides.strengthEstimator ?? new ZxcvbnStrengthEstimator();
+  const { accounts, hasher, queue } = createAccounts(
+    config,
+    { database, estimator, logger, metrics },
+    clock,
+  );
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
@@ -313,11 +322,15 @@ async function createDetection(
 
 function createAccounts(
   config: Config,
-  database: DatabaseHandle,
-  logger: Logger,
+  deps: {
+    database: DatabaseHandle;
+    estimator: StrengthEstimator;
+    logger: Logger;
+    metrics: ServiceMetrics | null;
+  },
   clock: () => number,
-  metrics: ServiceMetrics | null,
 ) {
+  const { database, estimator, logger, metrics } = deps;
   const users = new UserRepository(database.db);
   const queue = new HashQueue({
     maxInFlight: config.hashMaxInFlight,
@@ -328,7 +341,7 @@ function createAccounts(
   const accounts = new AccountService({
     users,
     hasher,
-    policy: new PasswordPolicy(),
+    policy: new PasswordPolicy({ estimator, minScore: config.passwordMinScore }),
     clock,
     onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
   });

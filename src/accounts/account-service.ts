@@ -80,7 +80,7 @@ export class AccountService {
   async signup(input: SignupInput): Promise<PublicUser> {
     const email = normalizeEmail(input.email);
     const name = normalizeName(input.name);
-    const password = this.#policy.check(input.password);
+    const password = this.#policy.check(input.password, { email, name });
     const passwordHash = await this.#hasher.hash(password);
     const now = this.#clock();
     const row = await this.#users.insert({

@@ -6,7 +6,6 @@ export {
   type SignupInput,
   toPublicUser,
 } from './account-service.ts';
-export { CommonPasswordList } from './common-passwords.ts';
 export { HashQueue, type HashQueueOptions } from './hash-queue.ts';
 export {
   canonicalEmail,
@@ -22,11 +21,23 @@ export {
   type VerifyResult,
 } from './password-hasher.ts';
 export {
+  DEFAULT_PASSWORD_MIN_SCORE,
   NAME_MAX_LENGTH,
   normalizeName,
   normalizePassword,
+  ownerWords,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
+  type PasswordOwner,
   PasswordPolicy,
+  type PasswordPolicyOptions,
 } from './password-policy.ts';
+export {
+  DEFAULT_MAX_ANALYSED_CODE_POINTS,
+  type StrengthEstimate,
+  type StrengthEstimator,
+  type StrengthScore,
+  ZxcvbnStrengthEstimator,
+  type ZxcvbnStrengthEstimatorOptions,
+} from './strength-estimator.ts';
 export { type Role, UserRepository } from './user-repository.ts';

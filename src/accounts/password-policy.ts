@@ -1,5 +1,5 @@
 import { ValidationError, WeakPasswordError } from '../errors.ts';
-import { CommonPasswordList } from './common-passwords.ts';
+import type { StrengthEstimate, StrengthEstimator, StrengthScore } from './strength-estimator.ts';
 
 /** Shortest accepted password, in code points after NFKC. */
 export const PASSWORD_MIN_LENGTH = 8;
@@ -33,22 +33,58 @@ export function normalizeName(name: string): string {
   return trimmed;
 }
 
+/** Default lowest accepted strength score (zxcvbn's 0–4 scale): "safely unguessable". */
+export const DEFAULT_PASSWORD_MIN_SCORE: StrengthScore = 3;
+
+/** Dependencies and settings of {@link PasswordPolicy}. */
+export interface PasswordPolicyOptions {
+  readonly estimator: StrengthEstimator;
+  /** Lowest accepted score, 0–4; default 3. */
+  readonly minScore?: StrengthScore;
+}
+
+/** What is known about the owner of a new password; it counts as words an attacker knows. */
+export interface PasswordOwner {
+  /** Normalised email; its local part is used. */
+  readonly email: string;
+  readonly name: string;
+}
+
 /**
- * Password rules for new passwords: 8–128 code points after NFKC, not on the common list.
- * No composition rules. Stateless apart from the loaded list; share one instance.
+ * The words of an owner an attacker would try first: the email's local part and the name,
+ * whole and split into words (`alice.smith@…` gives alice.smith, alice, smith).
+ */
+export function ownerWords(owner: PasswordOwner): string[] {
+  const at = owner.email.lastIndexOf('@');
+  const local = at === -1 ? owner.email : owner.email.slice(0, at);
+  const words = new Set<string>();
+  for (const text of [local, owner.name]) {
+    const whole = text.trim().toLowerCase();
+    if (whole === '') continue;
+    words.add(whole);
+    for (const part of whole.split(/[^\p{L}\p{N}]+/u)) if (part.length > 1) words.add(part);
+  }
+  return [...words];
+}
+
+/**
+ * Password rules for new passwords: 8–128 code points after NFKC, no composition rules, and a
+ * strength estimate of at least `minScore` with the owner's email and name as known words.
  */
 export class PasswordPolicy {
-  readonly #common: CommonPasswordList;
+  readonly #estimator: StrengthEstimator;
+  readonly #minScore: StrengthScore;
 
-  constructor(common: CommonPasswordList = new CommonPasswordList()) {
-    this.#common = common;
+  constructor(options: PasswordPolicyOptions) {
+    this.#estimator = options.estimator;
+    this.#minScore = options.minScore ?? DEFAULT_PASSWORD_MIN_SCORE;
   }
 
   /**
-   * Returns the NFKC password to hash. Throws ValidationError('password') for a bad length
-   * and WeakPasswordError (with the reason) for a common password.
+   * Returns the NFKC password to hash, whole. Throws ValidationError('password') for a bad
+   * length and WeakPasswordError, with the estimator's warning and advice, for a guessable one.
    */
-  check(password: string): string {
+  check(password: string, owner?: PasswordOwner): string {
     const normalized = normalizePassword(password);
     const length = [...normalized].length;
     if (length < PASSWORD_MIN_LENGTH) {
@@ -63,11 +99,16 @@ export class PasswordPolicy {
         `Password must be at most ${PASSWORD_MAX_LENGTH} characters`,
       );
     }
-    if (this.#common.has(normalized)) {
-      throw new WeakPasswordError(
-        'This password is among the most common passwords; choose another',
-      );
-    }
+    const estimate = this.#estimator.estimate(normalized, owner ? ownerWords(owner) : []);
+    if (estimate.score < this.#minScore) throw new WeakPasswordError(weakPasswordMessage(estimate));
     return normalized;
   }
+}
+
+function weakPasswordMessage(estimate: StrengthEstimate): string {
+  const reasons = [estimate.warning, ...estimate.suggestions].filter(
+    (text): text is string => typeof text === 'string' && text !== '',
+  );
+  if (reasons.length === 0) reasons.push('Add more words or characters that are hard to guess.');
+  return `This password is too easy to guess. ${reasons.join(' ')}`;
 }

@@ -4,6 +4,7 @@ import {
   PasswordPolicy,
   type Role,
   UserRepository,
+  ZxcvbnStrengthEstimator,
 } from '../accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { operatorActionEvent, SecurityEventBus } from '../events/index.ts';
@@ -59,7 +60,7 @@ async function changeRole(command: string, email: string, role: Role): Promise<v
         const accounts = new AccountService({
           users: new UserRepository(h.db),
           hasher: new PasswordHasher(),
-          policy: new PasswordPolicy(),
+          policy: new PasswordPolicy({ estimator: new ZxcvbnStrengthEstimator() }),
         });
         const user = await accounts.setRole(email, role);
         if (user !== null) {

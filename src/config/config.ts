@@ -57,4 +57,6 @@ export interface Config {
   readonly cleanupIntervalMs: number;
   /** The `/metrics` listener, or null when `METRICS_PORT=off`. */
   readonly metrics: MetricsListenConfig | null;
+  /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
+  readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
 }

@@ -63,6 +63,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
     metrics: readMetrics(env, read, problems),
+    passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
   };
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
   if (problems.length > 0 || signing === null) return { ok: false, problems };

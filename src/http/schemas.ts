@@ -43,7 +43,14 @@ export const SessionBody = Type.Object({
 // Bounds here are transport limits; the domain applies the real rules (code points after NFKC).
 export const SignupBody = Type.Object({
   email: Type.String({ minLength: 1, maxLength: 1024 }),
-  password: Type.String({ minLength: 1, maxLength: 1024 }),
+  password: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    description:
+      '8 to 128 characters (code points after NFKC), no composition rules, never truncated. ' +
+      'Refused with 400 WEAK_PASSWORD, and the reason in plain words, when it is easy to guess: ' +
+      'common passwords and their variants, keyboard patterns, dates, or the e-mail and name of the account.',
+  }),
   name: Type.String({ minLength: 1, maxLength: 1024 }),
 });
 export type SignupBody = Static<typeof SignupBody>;

@@ -4,7 +4,6 @@ import {
   AccountService,
   HashQueue,
   PasswordHasher,
-  PasswordPolicy,
   UserRepository,
 } from '../../src/accounts/index.ts';
 import {
@@ -14,6 +13,7 @@ import {
   WeakPasswordError,
 } from '../../src/errors.ts';
 import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+import { testPasswordPolicy } from '../helpers/strength.ts';
 
 /** Counts the password operations that reach the queue. */
 class CountingQueue extends HashQueue {
@@ -24,7 +24,7 @@ class CountingQueue extends HashQueue {
   }
 }
 
-const policy = new PasswordPolicy();
+const policy = testPasswordPolicy();
 
 forEachDialect((_dialect, open) => {
   let database: TestDatabase;

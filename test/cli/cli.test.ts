@@ -23,6 +23,15 @@ describe('flux-auth CLI', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('refuses a PASSWORD_MIN_SCORE outside 0–4 with one line naming it and exit 78', async () => {
+    const result = await run(['start'], { PASSWORD_MIN_SCORE: '5', JWT_SECRET: 'x'.repeat(32) });
+    expect(result.code).toBe(78);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'flux-auth: configuration error: PASSWORD_MIN_SCORE: "5" is not a whole number between 0 and 4.',
+    ]);
+    expect(result.stdout).toBe('');
+  });
+
   it('refuses an invalid policy file with one line per problem and exit 78', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-policy-'));
     const policy = join(dir, 'policy.json');

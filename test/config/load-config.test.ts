@@ -132,6 +132,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads PASSWORD_MIN_SCORE: default 3, any whole number 0–4, else one line naming it', () => {
+    const fallback = load({ JWT_SECRET: SECRET });
+    expect(fallback.ok && fallback.config.passwordMinScore).toBe(3);
+    for (const score of [0, 1, 2, 3, 4]) {
+      const result = load({ JWT_SECRET: SECRET, PASSWORD_MIN_SCORE: ` ${score} ` });
+      expect(result.ok && result.config.passwordMinScore).toBe(score);
+    }
+    for (const bad of ['5', '-1', '2.5', 'strong', '0x3']) {
+      expect(problemsOf({ JWT_SECRET: SECRET, PASSWORD_MIN_SCORE: bad })).toEqual([
+        `PASSWORD_MIN_SCORE: "${bad}" is not a whole number between 0 and 4.`,
+      ]);
+    }
+  });
+
   it('counts the secret in characters, not bytes', () => {
     expect(problemsOf({ ...production, JWT_SECRET: 'é'.repeat(31) })).toHaveLength(1);
     expect(problemsOf({ ...production, JWT_SECRET: 'é'.repeat(32) })).toEqual([]);

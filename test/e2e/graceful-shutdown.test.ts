@@ -58,6 +58,7 @@ describe('graceful shutdown', { timeout: 360_000 }, () => {
           HOME: process.env.HOME ?? tmpdir(),
           DATA_DIR: dataDir,
           PORT: String(port),
+          METRICS_PORT: 'off',
           LOG_LEVEL: 'info',
           HASH_MAX_IN_FLIGHT: '1',
           // The drain is what is tested, not its speed: 16 serial hashes on a busy machine can

@@ -10,6 +10,7 @@ import {
   type Services,
 } from '../../src/main.ts';
 import { createLogger } from '../../src/monitoring/logger.ts';
+import { testStrengthEstimator } from './strength.ts';
 
 /** The HS256 secret every test service signs with. */
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -61,7 +62,11 @@ export async function createTestService(
 ): Promise<TestService> {
   const config = testConfig(options.env);
   const logger = createLogger(config.logLevel, options.logStream);
-  const services = await createServices(config, logger, { ...options, database });
+  const services = await createServices(config, logger, {
+    strengthEstimator: testStrengthEstimator(),
+    ...options,
+    database,
+  });
   const app = await createHttpApp(services, options.clock);
   const service: TestService = {
     app,

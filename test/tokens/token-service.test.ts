@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  AccountService,
-  PasswordHasher,
-  PasswordPolicy,
-  UserRepository,
-} from '../../src/accounts/index.ts';
+import { AccountService, PasswordHasher, UserRepository } from '../../src/accounts/index.ts';
 import { InvalidRefreshTokenError, UnauthenticatedError } from '../../src/errors.ts';
 import { SecurityEventBus } from '../../src/events/index.ts';
 import { AccessTokens, RefreshTokens, TokenService } from '../../src/tokens/index.ts';
 import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+import { testPasswordPolicy } from '../helpers/strength.ts';
 
 const CONTEXT = { ip: '198.51.100.1', userAgent: null, requestId: null };
 
@@ -24,7 +20,7 @@ forEachDialect((_dialect, open) => {
     accounts = new AccountService({
       users: new UserRepository(database.handle.db),
       hasher: new PasswordHasher({ params: { memoryCostKiB: 1024, timeCost: 1 } }),
-      policy: new PasswordPolicy(),
+      policy: testPasswordPolicy(),
       clock,
     });
     tokens = new TokenService({
