@@ -26,7 +26,13 @@ async function startToReadyMs(entry: string): Promise<number> {
   const started = performance.now();
   const child = spawn(process.execPath, [entry, 'start'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      METRICS_PORT: 'off',
+      LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
   });
   try {

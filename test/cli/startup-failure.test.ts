@@ -25,6 +25,7 @@ function withDatabase(databaseUrl: string, extra: Record<string, string> = {}): 
     DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-fail-')),
     DATABASE_URL: databaseUrl,
     PORT: '0',
+    METRICS_PORT: 'off',
     ...extra,
   });
 }

@@ -130,7 +130,7 @@ describe('production build', { timeout: 120_000 }, () => {
     const port = await freePort();
     const child: ChildProcess = spawn(process.execPath, ['bin/flux-auth.js', 'start'], {
       cwd: checkout,
-      env: { ...env, PORT: String(port) },
+      env: { ...env, PORT: String(port), METRICS_PORT: 'off' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const output = captureOutput(child);
@@ -203,6 +203,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       NODE_ENV: 'production',
       FLUX_AUTH_INSTANCES: '2',
       PORT: String(port),
+      METRICS_PORT: 'off',
       DATABASE_URL: database?.url ?? '',
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       JWT_SECRET: SECRET,
@@ -234,6 +235,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       NODE_ENV: 'production',
       FLUX_AUTH_INSTANCES: '2',
       PORT: String(await freePort()),
+      METRICS_PORT: 'off',
       DATABASE_URL: database?.url ?? '',
       JWT_SECRET: 'short',
     });

@@ -59,6 +59,7 @@ export class ServerProcess {
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: String(port),
+      METRICS_PORT: 'off',
       LOG_LEVEL: 'warn',
       DATA_DIR: dataDir,
       JWT_SECRET: TEST_JWT_SECRET,
