@@ -1,5 +1,6 @@
 // Worker process: closed-loop HTTP clients against one of the detector-http bench servers, for
 // a fixed time per call, so the load generator never shares the servers' event loops.
+import { UNROUTED_PATH } from './detector-http-servers.ts';
 import { LoopbackClient } from './http-client.ts';
 import type { BenchAccount } from './login-load.ts';
 import { SourceAddressPool } from './net.ts';
@@ -17,7 +18,9 @@ export type DetectorHttpKind =
   /** `POST /api/auth/login` from one fixed source address (blocked: 429). */
   | 'flood-login'
   /** `POST /bench/blocked` (bare 429) from the same fixed source address. */
-  | 'flood-bare';
+  | 'flood-bare'
+  /** The flood-login bytes POSTed to an unrouted path of the same length (404). */
+  | 'flood-unrouted';
 
 /** One measuring call. */
 export interface DetectorHttpMeasure {
@@ -85,11 +88,16 @@ function requestOf(
         path: '/bench/blocked',
         body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
       };
+    case 'flood-unrouted':
+      return {
+        path: UNROUTED_PATH,
+        body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
+      };
   }
 }
 
 async function measure(input: DetectorHttpMeasure): Promise<DetectorHttpSlice> {
-  const fixed = input.kind === 'flood-login' || input.kind === 'flood-bare';
+  const fixed = input.kind.startsWith('flood');
   const accounts = input.accounts ?? [];
   const statuses: Record<string, number> = {};
   let requests = 0;
