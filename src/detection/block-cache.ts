@@ -25,10 +25,13 @@ export class BlockCache {
   get(ipKey: string, now: number): BlockRecord | null {
     const entry = this.#entries.get(ipKey);
     if (entry === undefined) return null;
-    if (entry.cachedUntil <= now || entry.block.expiresAt <= now) {
+    if (entry.block.expiresAt <= now) {
       this.#entries.delete(ipKey);
       return null;
     }
+    // Past its time the entry answers no more, but keeps its hits for the `set` that follows
+    // the next store call to report (the blocked_request roll-up).
+    if (entry.cachedUntil <= now) return null;
     entry.hits += 1;
     return entry.block;
   }
