@@ -53,6 +53,9 @@ export type Decision =
       readonly retryAfterSeconds: number;
     };
 
+/** The refusing half of `Decision`: answer 429 with `Retry-After`. */
+export type Refusal = Extract<Decision, { readonly action: 'block' }>;
+
 /** Opaque handle linking a precheck to its record call (e.g. the reserved failure slot). */
 export interface Ticket {
   readonly attempt: Attempt;

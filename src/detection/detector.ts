@@ -13,6 +13,7 @@ import {
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type Refusal,
   type Ticket,
 } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
@@ -55,6 +56,12 @@ export interface DetectorOptions {
 export interface Detector {
   /** Before any password or database work: allow (with a ticket) or block. */
   precheck(attempt: Attempt): Promise<Decision>;
+  /**
+   * The refusals `precheck` gives from memory alone (a denylisted IP, a block this instance
+   * has cached), synchronously and without the request body; null when the store must be
+   * asked. A cached answer counts toward the IP's next `blocked_request` roll-up.
+   */
+  precheckFromMemory(attempt: Attempt): Refusal | null;
   /** After an allowed attempt ran: counts its outcome. Never throws on a rule. */
   record(ticket: Ticket, outcome: Outcome): Promise<void>;
   /** `degraded` while a resilient store counts in memory; for `/ready`. */
@@ -129,16 +136,11 @@ class DetectorImpl implements Detector {
       const policy = this.#policy();
       const compiled = this.#compiled(policy);
       const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
-      if (compiled.deny.matches(attempt.ip)) {
-        return Promise.resolve(this.#denylisted(attempt, ipKey, policy));
-      }
+      // A flood from a blocked IP is answered first, from memory: no other rule, no store.
+      const refusal = this.#refuseFromMemory(attempt, ipKey, policy, compiled);
+      if (refusal !== null) return Promise.resolve(refusal);
       const isExempt = compiled.allow.matches(attempt.ip);
       const isCredential = isCredentialRoute(attempt.route);
-      // A flood from a blocked IP is answered first, from memory: no other rule, no store.
-      const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
-      if (cached !== null) {
-        return Promise.resolve(refuse(evaluateActiveBlock(cached, attempt.route, attempt.now)));
-      }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
       // Token routes: no IP block, no bot rule (a blocked NAT neighbour must not log all out).
@@ -151,6 +153,24 @@ class DetectorImpl implements Detector {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  precheckFromMemory(attempt: Attempt): Refusal | null {
+    const policy = this.#policy();
+    const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
+    return this.#refuseFromMemory(attempt, ipKey, policy, this.#compiled(policy));
+  }
+
+  #refuseFromMemory(
+    attempt: Attempt,
+    ipKey: string,
+    policy: DetectionPolicy,
+    compiled: CompiledPolicy,
+  ): Refusal | null {
+    if (compiled.deny.matches(attempt.ip)) return this.#denylisted(attempt, ipKey, policy);
+    if (!isCredentialRoute(attempt.route) || compiled.allow.matches(attempt.ip)) return null;
+    const cached = this.#cache.get(ipKey, attempt.now);
+    return cached === null ? null : refuse(evaluateActiveBlock(cached, attempt.route, attempt.now));
   }
 
   async #precheckStore(
@@ -308,7 +328,7 @@ class DetectorImpl implements Detector {
     return refuse(verdict.block ?? evaluateActiveBlock(block, attempt.route, attempt.now));
   }
 
-  #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
+  #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Refusal {
     if (this.#throttle.shouldPublish(`deny:${ipKey}`, attempt.now, REPEAT_INTERVAL_MS)) {
       const details = { route: attempt.route, action: 'block' };
       this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity: 'medium', details }, null);
@@ -529,6 +549,6 @@ function allow(ticket: Ticket): Decision {
   return { action: 'allow', ticket };
 }
 
-function refuse(verdict: BlockVerdict): Decision {
+function refuse(verdict: BlockVerdict): Refusal {
   return { action: 'block', ...verdict };
 }

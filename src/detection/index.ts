@@ -6,6 +6,7 @@ export {
   type Decision,
   isCredentialRoute,
   type Outcome,
+  type Refusal,
   type Ticket,
 } from './attempt.ts';
 export {

@@ -12,7 +12,7 @@ import Fastify, {
 import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
-import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
+import { installDetectionHooks, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
 import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
@@ -93,8 +93,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     },
   });
   const detector = deps.detector ?? NO_DETECTION;
-  app.addHook('preValidation', createPrecheckHook(detector, deps.clock ?? Date.now));
-  app.addHook('onResponse', createReleaseHook(detector));
+  installDetectionHooks(app, detector, deps.clock ?? Date.now);
   await app.register(healthRoutes, { readiness: deps.readiness, jwks: deps.jwks });
   await app.register(authRoutes, {
     prefix: '/api/auth',

@@ -1,5 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { Attempt, Decision, Outcome, Ticket } from '../detection/attempt.ts';
+import type { Attempt, Decision, Outcome, Refusal, Ticket } from '../detection/attempt.ts';
 import type { PublicUserSchema } from './schemas.ts';
 
 /** A user as answered by the API: the response schema is the one definition. */
@@ -43,10 +43,12 @@ export interface TokensPort {
 /** Public keys for `/.well-known/jwks.json`, or null with HS256. */
 export type JwksPort = () => { keys: readonly object[] } | null;
 
-/** The detector as the HTTP layer sees it; both calls must never throw. */
+/** The detector as the HTTP layer sees it; `precheck` and `record` must never throw. */
 export interface DetectorPort {
   precheck(attempt: Attempt): Promise<Decision>;
   record(ticket: Ticket, outcome: Outcome): Promise<void>;
+  /** Refusals known without the store or the body; when given, asked before body parsing. */
+  precheckFromMemory?(attempt: Attempt): Refusal | null;
 }
 
 /** State of one dependency for `/ready`. */

@@ -146,7 +146,9 @@ describe('detector: brute force', () => {
     await detector.precheck(attempt('login', clock.now()));
     expect(spy.calls).toBe(1);
     await flush();
-    expect(events.filter((e) => e.type === 'blocked_request').length).toBeLessThanOrEqual(1);
+    // One roll-up for the second that was answered from the cache, counting all 500.
+    const rollUps = events.filter((e) => e.type === 'blocked_request');
+    expect(rollUps.map((e) => e.details.suppressed)).toEqual([500]);
   });
 });
 
@@ -191,6 +193,32 @@ describe('detector: routes, lists, modes', () => {
         'allow',
       );
     }
+  });
+
+  it('precheckFromMemory refuses only what needs no store: a denylisted IP, a cached block', async () => {
+    const policy = { ...DEFAULT_POLICY, denylist: ['2001:db8::/32'] };
+    const { detector, clock } = setup(policy);
+    const now = clock.now();
+    expect(detector.precheckFromMemory(attempt('login', now))).toBeNull();
+    await detector.blockIp('203.0.113.7', { durationSeconds: 3600, reason: 'test' });
+    // Blocked in the store but not cached on this instance yet: the store must be asked.
+    expect(detector.precheckFromMemory(attempt('login', now))).toBeNull();
+    const refused = await detector.precheck(attempt('login', now));
+    expect(refused).toMatchObject({ action: 'block', code: 'IP_BLOCKED', retryAfterSeconds: 3600 });
+    expect(detector.precheckFromMemory(attempt('login', now + 500))).toEqual(refused);
+    expect(detector.precheckFromMemory(attempt('signup', now + 500))).toMatchObject({
+      code: 'IP_BLOCKED',
+    });
+    // Token routes are never refused for an IP block; a denylisted IP is, on every route.
+    expect(detector.precheckFromMemory(attempt('refresh', now + 500))).toBeNull();
+    const denied = attempt('refresh', now, { ip: '2001:db8:9::1' });
+    expect(detector.precheckFromMemory(denied)).toMatchObject({
+      action: 'block',
+      code: 'IP_BLOCKED',
+      retryAfterSeconds: 86_400,
+    });
+    // Past the cache's second the store is asked again.
+    expect(detector.precheckFromMemory(attempt('login', now + 1500))).toBeNull();
   });
 
   it('allowlisted IPs are never blocked but still recorded', async () => {
