@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { createRedisClient, type RedisClient, waitForRedisReady } from '../src/store/index.ts';
@@ -121,8 +122,8 @@ export async function runDetectorHttpBench(): Promise<string[]> {
  * rate ratio stands for and is far less disturbed by other processes on the machine.
  */
 export async function runBlockedFloodBench(): Promise<string[]> {
-  const pairRounds = Math.round(envNumber('BENCH_FLOOD_ROUNDS', 24));
-  const pairSeconds = envNumber('BENCH_FLOOD_SECONDS', 0.6);
+  const pairRounds = Math.round(envNumber('BENCH_FLOOD_ROUNDS', 40));
+  const pairSeconds = envNumber('BENCH_FLOOD_SECONDS', 0.4);
   const rounds = Math.round(envNumber('BENCH_DH_ROUNDS', 3));
   const seconds = envNumber('BENCH_DH_CHEAP_SECONDS', 1.2);
   return withBenchServers(['redis', 'memory'], async ({ servers, worker, redis, lines }) => {
@@ -186,7 +187,8 @@ export async function runBlockedFloodBench(): Promise<string[]> {
       );
     }
     lines.push(`  block set up by: ${blockNotes.join('; ')}`);
-    return `blocked vs 404: ${pairRounds} alternating rounds of ${fmt(pairSeconds, 1)} s per side, 404 path ${UNROUTED_PATH}; vs bare 429: ${rounds} rounds of ${fmt(seconds, 1)} s (order rotated)`;
+    const load = loadavg().map((l) => fmt(l, 1));
+    return `blocked vs 404: ${pairRounds} alternating rounds of ${fmt(pairSeconds, 1)} s per side, 404 path ${UNROUTED_PATH}; vs bare 429: ${rounds} rounds of ${fmt(seconds, 1)} s (order rotated); machine load average ${load.join(' ')} on ${availableParallelism()} CPUs`;
   });
 }
 
