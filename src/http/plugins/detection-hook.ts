@@ -94,8 +94,14 @@ function createEarlyRefusalHook(
     reply: FastifyReply,
     done: (error?: Error) => void,
   ): void {
+    const ip = request.ip;
+    // A request whose socket is already gone has no address: the precheck decides its fate.
+    if (typeof ip !== 'string') {
+      done();
+      return;
+    }
     const refusal = precheckFromMemory({
-      ip: request.ip,
+      ip,
       userAgent: request.headers['user-agent'] ?? '',
       route,
       requestId: request.id,
@@ -142,7 +148,7 @@ function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
  * error, 503, a bug) hands its reservation back, so it never counts as a failed login.
  */
 function createReleaseHook(detector: DetectorPort) {
-  // Callback style: it runs after every response of every route, and most (health, refusals,
+  // Callback style: it runs after every response of an auth route, and most (refusals,
   // recorded logins) hold no ticket, so most need no promise at all.
   return function release(
     request: FastifyRequest,
