@@ -3,6 +3,8 @@ import type { BlockRecord } from '../store/index.ts';
 interface CachedBlock {
   readonly block: BlockRecord;
   readonly cachedUntil: number;
+  /** Past `cachedUntil`, one caller asks the store again; until then the rest are answered. */
+  refreshUntil: number;
   hits: number;
 }
 
@@ -21,7 +23,10 @@ export class BlockCache {
     this.#maxKeys = maxKeys;
   }
 
-  /** The cached block of `ipKey` if still fresh and active; counts the hit. */
+  /**
+   * The cached block of `ipKey` while active; counts the hit. Null when there is none, or for
+   * the one caller that should ask the store because the entry is over `ttlMs` old.
+   */
   get(ipKey: string, now: number): BlockRecord | null {
     const entry = this.#entries.get(ipKey);
     if (entry === undefined) return null;
@@ -29,9 +34,13 @@ export class BlockCache {
       this.#entries.delete(ipKey);
       return null;
     }
-    // Past its time the entry answers no more, but keeps its hits for the `set` that follows
-    // the next store call to report (the blocked_request roll-up).
-    if (entry.cachedUntil <= now) return null;
+    // Past its time, one caller at a time is sent to the store (for at most another `ttlMs`)
+    // while the others keep the cached answer, so a flood never waits on that round trip. The
+    // hits stay for the `set` that follows the store's answer to report (the roll-up).
+    if (entry.cachedUntil <= now && entry.refreshUntil <= now) {
+      entry.refreshUntil = now + this.#ttlMs;
+      return null;
+    }
     entry.hits += 1;
     return entry.block;
   }
@@ -41,7 +50,8 @@ export class BlockCache {
     const previous = this.#entries.get(block.ipKey);
     this.#entries.delete(block.ipKey);
     if (this.#ttlMs <= 0) return previous?.hits ?? 0;
-    this.#entries.set(block.ipKey, { block, cachedUntil: now + this.#ttlMs, hits: 0 });
+    const entry = { block, cachedUntil: now + this.#ttlMs, refreshUntil: 0, hits: 0 };
+    this.#entries.set(block.ipKey, entry);
     if (this.#entries.size > this.#maxKeys) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
@@ -49,7 +59,7 @@ export class BlockCache {
     return previous?.hits ?? 0;
   }
 
-  /** Forgets a key (after an unblock on this instance). */
+  /** Forgets a key (after an unblock, or when the store no longer holds the block). */
   delete(ipKey: string): void {
     this.#entries.delete(ipKey);
   }

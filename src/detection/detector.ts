@@ -137,8 +137,10 @@ class DetectorImpl implements Detector {
       const compiled = this.#compiled(policy);
       const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
       // A flood from a blocked IP is answered first, from memory: no other rule, no store.
-      const refusal = this.#refuseFromMemory(attempt, ipKey, policy, compiled);
-      if (refusal !== null) return Promise.resolve(refusal);
+      if (attempt.isMemoryChecked !== true) {
+        const refusal = this.#refuseFromMemory(attempt, ipKey, policy, compiled);
+        if (refusal !== null) return Promise.resolve(refusal);
+      }
       const isExempt = compiled.allow.matches(attempt.ip);
       const isCredential = isCredentialRoute(attempt.route);
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
@@ -216,6 +218,8 @@ class DetectorImpl implements Detector {
       [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
     if (ip.block !== null) return this.#blocked(attempt, ipKey, ip, policy);
+    // Lifted elsewhere (or expired): a cached copy on this instance must not answer again.
+    this.#cache.delete(ipKey);
     const ticket = {
       attempt,
       reservation: ip.reservation,

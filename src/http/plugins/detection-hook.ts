@@ -118,6 +118,8 @@ function createEarlyRefusalHook(
  * A refusal is answered right here (429 + Retry-After) without an error object.
  */
 function createPrecheckHook(detector: DetectorPort, route: AuthRoute, clock: () => number) {
+  // With the onRequest hook installed, memory was asked already for this very request.
+  const isMemoryChecked = detector.precheckFromMemory !== undefined;
   return async function precheck(request: FastifyRequest, reply: FastifyReply) {
     const account = accountKeyOf(request.body);
     const attempt = {
@@ -127,6 +129,7 @@ function createPrecheckHook(detector: DetectorPort, route: AuthRoute, clock: () 
       account,
       isRefusedBeforeCheck:
         route === 'login' ? () => isRefusedBeforeCheck(request, account) : undefined,
+      isMemoryChecked,
       requestId: request.id,
       now: clock(),
     };
