@@ -33,6 +33,11 @@ const KNOWN: readonly Bench[] = [
     file: 'detector-http.ts',
     exportName: 'runDetectorHttpBench',
   },
+  {
+    name: 'blocked-IP flood vs 404 and a bare 429',
+    file: 'detector-http.ts',
+    exportName: 'runBlockedFloodBench',
+  },
 ];
 
 async function benchesIn(file: string): Promise<Array<{ exportName: string; fn: BenchFn }>> {

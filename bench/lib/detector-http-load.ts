@@ -1,8 +1,10 @@
 // Worker process: closed-loop HTTP clients against one of the detector-http bench servers, for
 // a fixed time per call, so the load generator never shares the servers' event loops.
+import { UNROUTED_PATH } from './detector-http-servers.ts';
 import { LoopbackClient } from './http-client.ts';
 import type { BenchAccount } from './login-load.ts';
 import { SourceAddressPool } from './net.ts';
+import { encodeJsonPost, RawFloodClient } from './raw-http-client.ts';
 import { bump } from './stats.ts';
 import { serveWorker } from './worker.ts';
 
@@ -17,7 +19,9 @@ export type DetectorHttpKind =
   /** `POST /api/auth/login` from one fixed source address (blocked: 429). */
   | 'flood-login'
   /** `POST /bench/blocked` (bare 429) from the same fixed source address. */
-  | 'flood-bare';
+  | 'flood-bare'
+  /** The flood-login bytes POSTed to an unrouted path of the same length (404). */
+  | 'flood-unrouted';
 
 /** One measuring call. */
 export interface DetectorHttpMeasure {
@@ -85,40 +89,28 @@ function requestOf(
         path: '/bench/blocked',
         body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
       };
+    case 'flood-unrouted':
+      return {
+        path: UNROUTED_PATH,
+        body: { email: `flood-${n % 64}@example.com`, password: 'Bench-password-1' },
+      };
   }
 }
 
 async function measure(input: DetectorHttpMeasure): Promise<DetectorHttpSlice> {
-  const fixed = input.kind === 'flood-login' || input.kind === 'flood-bare';
   const accounts = input.accounts ?? [];
   const statuses: Record<string, number> = {};
   let requests = 0;
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const deadline = start + input.seconds * 1000;
+  const count = (status: number | string) => {
+    bump(statuses, status);
+    if (typeof status === 'number') requests++;
+  };
+  const client = input.kind.startsWith('flood') ? floodClient : namedClient;
   await Promise.all(
-    Array.from({ length: input.concurrency }, async () => {
-      // Flood: every client starts its own pool of the block, so all share its first address.
-      const client = new LoopbackClient(input.baseUrl, {
-        pool: fixed ? new SourceAddressPool(input.addressBlock) : sharedPool(input.addressBlock),
-        requestsPerAddress: fixed ? Number.MAX_SAFE_INTEGER : 40,
-      });
-      try {
-        while (performance.now() < deadline) {
-          const { path, body } = requestOf(input.kind, accounts);
-          try {
-            const answer = await client.send('POST', path, body);
-            bump(statuses, answer.status);
-            requests++;
-          } catch {
-            bump(statuses, 'error');
-            client.close();
-          }
-        }
-      } finally {
-        client.close();
-      }
-    }),
+    Array.from({ length: input.concurrency }, () => client(input, accounts, deadline, count)),
   );
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -129,6 +121,67 @@ async function measure(input: DetectorHttpMeasure): Promise<DetectorHttpSlice> {
     statuses,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
+}
+
+type Count = (status: number | string) => void;
+
+/** A node:http client per virtual user, a new source address every 40 requests. */
+async function namedClient(
+  input: DetectorHttpMeasure,
+  accounts: readonly BenchAccount[],
+  deadline: number,
+  count: Count,
+): Promise<void> {
+  const client = new LoopbackClient(input.baseUrl, {
+    pool: sharedPool(input.addressBlock),
+    requestsPerAddress: 40,
+  });
+  try {
+    while (performance.now() < deadline) {
+      const { path, body } = requestOf(input.kind, accounts);
+      try {
+        count((await client.send('POST', path, body)).status);
+      } catch {
+        count('error');
+        client.close();
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * A flood: every client sends from the first address of the block, over one raw keep-alive
+ * socket with pre-encoded requests, so the server's cost sets the rate (as with autocannon).
+ */
+async function floodClient(
+  input: DetectorHttpMeasure,
+  accounts: readonly BenchAccount[],
+  deadline: number,
+  count: Count,
+): Promise<void> {
+  const address = new SourceAddressPool(input.addressBlock).next();
+  const host = new URL(input.baseUrl).host;
+  const encoded = Array.from({ length: 64 }, () => {
+    const { path, body } = requestOf(input.kind, accounts);
+    return encodeJsonPost(host, path, body);
+  });
+  let client: RawFloodClient | null = null;
+  try {
+    for (let i = 0; performance.now() < deadline; i++) {
+      try {
+        client ??= await RawFloodClient.open(input.baseUrl, address);
+        count(await client.send(encoded[i % encoded.length] as Buffer));
+      } catch {
+        count('error');
+        client?.close();
+        client = null;
+      }
+    }
+  } finally {
+    client?.close();
+  }
 }
 
 serveWorker({ measure });

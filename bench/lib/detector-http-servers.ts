@@ -5,6 +5,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './server.ts';
 
+/** No route of a bench server answers this path (404); as long as `/api/auth/login`. */
+export const UNROUTED_PATH = '/api/auth/l0gin';
+
 /** Which detector sits in front of the auth routes of a bench server. */
 export type DetectorVariant = 'none' | 'memory' | 'redis';
 

@@ -25,6 +25,11 @@ export interface Attempt {
    * for the validation.
    */
   readonly isRefusedBeforeCheck?: () => boolean;
+  /**
+   * True when `precheckFromMemory` already ran for this request and refused nothing: the
+   * precheck then skips memory (it could only answer the store refresh it was sent to make).
+   */
+  readonly isMemoryChecked?: boolean;
   /** Authenticated user on token routes (refresh, me, logout), when known. */
   readonly userId?: string;
   readonly requestId: string;
@@ -69,6 +74,9 @@ export type Decision =
       readonly retryAfterSeconds: number;
       readonly quota?: RateQuota;
     };
+
+/** The refusing half of `Decision`: answer 429 with `Retry-After`. */
+export type Refusal = Extract<Decision, { readonly action: 'block' }>;
 
 /** Opaque handle linking a precheck to its record call (e.g. the reserved failure slot). */
 export interface Ticket {

@@ -15,6 +15,7 @@ import {
   isCredentialRoute,
   type Outcome,
   type RateQuota,
+  type Refusal,
   type Ticket,
 } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
@@ -57,6 +58,12 @@ export interface DetectorOptions {
 export interface Detector {
   /** Before any password or database work: allow (with a ticket) or block. */
   precheck(attempt: Attempt): Promise<Decision>;
+  /**
+   * The refusals `precheck` gives from memory alone (a denylisted IP, a block this instance
+   * has cached), synchronously and without the request body; null when the store must be
+   * asked. A cached answer counts toward the IP's next `blocked_request` roll-up.
+   */
+  precheckFromMemory(attempt: Attempt): Refusal | null;
   /**
    * After an allowed attempt ran: counts its outcome. Never throws on a rule. A login's
    * outcome answers the brute_force quota after it (null when the precheck's still holds).
@@ -152,18 +159,13 @@ class DetectorImpl implements Detector {
       const policy = this.#policy();
       const compiled = this.#compiled(policy);
       const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
-      if (compiled.deny.matches(attempt.ip)) {
-        return Promise.resolve(this.#denylisted(attempt, ipKey, policy));
+      // A flood from a blocked IP is answered first, from memory: no other rule, no store.
+      if (attempt.isMemoryChecked !== true) {
+        const refusal = this.#refuseFromMemory(attempt, ipKey, policy, compiled);
+        if (refusal !== null) return Promise.resolve(refusal);
       }
       const isExempt = compiled.allow.matches(attempt.ip);
       const isCredential = isCredentialRoute(attempt.route);
-      // A flood from a blocked IP is answered first, from memory: no other rule, no store.
-      const cached = isCredential && !isExempt ? this.#cache.get(ipKey, attempt.now) : null;
-      if (cached !== null) {
-        this.#countBlocked(attempt, ipKey, cached);
-        const verdict = evaluateActiveBlock(cached, attempt.route, attempt.now);
-        return Promise.resolve(this.#refuse(verdict, attempt.route, ipKey, policy));
-      }
       const uaMode = modeOf(policy.rules.suspicious_user_agent.mode, isExempt);
       this.#checkUserAgent(attempt, ipKey, uaMode);
       // Token routes: no IP block, no bot rule (a blocked NAT neighbour must not log all out).
@@ -176,6 +178,27 @@ class DetectorImpl implements Detector {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  precheckFromMemory(attempt: Attempt): Refusal | null {
+    const policy = this.#policy();
+    const ipKey = clientKeyOf(attempt.ip, policy.ipv6PrefixLength);
+    return this.#refuseFromMemory(attempt, ipKey, policy, this.#compiled(policy));
+  }
+
+  #refuseFromMemory(
+    attempt: Attempt,
+    ipKey: string,
+    policy: DetectionPolicy,
+    compiled: CompiledPolicy,
+  ): Refusal | null {
+    if (compiled.deny.matches(attempt.ip)) return this.#denylisted(attempt, ipKey, policy);
+    if (!isCredentialRoute(attempt.route) || compiled.allow.matches(attempt.ip)) return null;
+    const cached = this.#cache.get(ipKey, attempt.now);
+    if (cached === null) return null;
+    this.#countBlocked(attempt, ipKey, cached);
+    const verdict = evaluateActiveBlock(cached, attempt.route, attempt.now);
+    return this.#refuse(verdict, attempt.route, ipKey, policy);
   }
 
   async #precheckStore(
@@ -249,6 +272,8 @@ class DetectorImpl implements Detector {
       [ip, acct] = await Promise.all([ipReply, acctReply]);
     }
     if (ip.block !== null) return { decision: this.#blocked(attempt, ipKey, ip, policy), ip };
+    // Lifted elsewhere (or expired): a cached copy on this instance must not answer again.
+    this.#cache.delete(ipKey);
     const ticket = {
       attempt,
       reservation: ip.reservation,
@@ -282,7 +307,12 @@ class DetectorImpl implements Detector {
   }
 
   // A refusal on a credential route: nothing remains until it ends.
-  #refuse(verdict: BlockVerdict, route: AuthRoute, ipKey: string, policy: DetectionPolicy) {
+  #refuse(
+    verdict: BlockVerdict,
+    route: AuthRoute,
+    ipKey: string,
+    policy: DetectionPolicy,
+  ): Refusal {
     return refuse(verdict, quotaOf(route, policy, ipKey, 0, verdict.retryAfterSeconds));
   }
 
@@ -382,7 +412,7 @@ class DetectorImpl implements Detector {
     this.#rollup.flush(this.#clock(), options);
   }
 
-  #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
+  #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Refusal {
     const details = { route: attempt.route, action: 'block' };
     const event: RuleEvent = { type: 'ip_denylisted', severity: 'medium', details };
     this.#hold(`deny:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
@@ -617,7 +647,7 @@ function allow(ticket: Ticket): Decision {
   return { action: 'allow', ticket };
 }
 
-function refuse(verdict: BlockVerdict, quota?: RateQuota): Decision {
+function refuse(verdict: BlockVerdict, quota?: RateQuota): Refusal {
   return quota === undefined
     ? { action: 'block', ...verdict }
     : { action: 'block', ...verdict, quota };

@@ -7,6 +7,7 @@ export {
   isCredentialRoute,
   type Outcome,
   type RateQuota,
+  type Refusal,
   type Ticket,
 } from './attempt.ts';
 export { type BlockTargetResult, parseBlockTarget } from './block-target.ts';

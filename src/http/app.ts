@@ -13,7 +13,7 @@ import Fastify, {
 import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
-import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
+import { installDetectionHooks, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import { createMetricsHook } from './plugins/metrics-hook.ts';
 import { installRateLimitHeaders } from './plugins/rate-limit-headers.ts';
@@ -97,10 +97,12 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   app.addHook('preClose', async () => {
     isClosing = true;
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Callback style: every response passes here, and a promise each is measurable in a flood.
+  app.addHook('onSend', (request, reply, _payload, done) => {
     reply.header('x-request-id', request.id);
     // While draining, end keep-alive connections after their response so close() can finish.
     if (isClosing) reply.header('connection', 'close');
+    done();
   });
   installSecurityHeaders(app);
   if (deps.corsOrigins && deps.corsOrigins.length > 0) {
@@ -124,8 +126,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // Its assets are same-origin files and no inline script: the strict CSP holds for it too.
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const detector = deps.detector ?? NO_DETECTION;
-  app.addHook('preValidation', createPrecheckHook(detector, deps.clock ?? Date.now));
-  app.addHook('onResponse', createReleaseHook(detector));
+  installDetectionHooks(app, detector, deps.clock ?? Date.now);
   if (deps.metrics) app.addHook('onResponse', createMetricsHook(deps.metrics));
   await app.register(healthRoutes, { readiness: deps.readiness, jwks: deps.jwks });
   await app.register(authRoutes, {

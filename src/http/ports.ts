@@ -1,5 +1,12 @@
 import type { Static } from '@sinclair/typebox';
-import type { Attempt, Decision, Outcome, RateQuota, Ticket } from '../detection/attempt.ts';
+import type {
+  Attempt,
+  Decision,
+  Outcome,
+  RateQuota,
+  Refusal,
+  Ticket,
+} from '../detection/attempt.ts';
 import type { PublicUserSchema } from './schemas.ts';
 
 /** A user as answered by the API: the response schema is the one definition. */
@@ -43,11 +50,13 @@ export interface TokensPort {
 /** Public keys for `/.well-known/jwks.json`, or null with HS256. */
 export type JwksPort = () => { keys: readonly object[] } | null;
 
-/** The detector as the HTTP layer sees it; both calls must never throw. */
+/** The detector as the HTTP layer sees it; `precheck` and `record` must never throw. */
 export interface DetectorPort {
   precheck(attempt: Attempt): Promise<Decision>;
   /** A login's outcome may answer the quota after it (see `RateQuota`). */
   record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null>;
+  /** Refusals known without the store or the body; when given, asked before body parsing. */
+  precheckFromMemory?(attempt: Attempt): Refusal | null;
 }
 
 /** State of one dependency for `/ready`. */

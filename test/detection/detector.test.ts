@@ -215,6 +215,64 @@ describe('detector: routes, lists, modes', () => {
     }
   });
 
+  it('precheckFromMemory refuses only what needs no store: a denylisted IP, a cached block', async () => {
+    const policy = { ...DEFAULT_POLICY, denylist: ['2001:db8::/32'] };
+    const { detector, clock } = setup(policy);
+    const now = clock.now();
+    expect(detector.precheckFromMemory(attempt('login', now))).toBeNull();
+    await detector.blockIp('203.0.113.7', { durationSeconds: 3600, reason: 'test' });
+    // Blocked in the store but not cached on this instance yet: the store must be asked.
+    expect(detector.precheckFromMemory(attempt('login', now))).toBeNull();
+    const refused = await detector.precheck(attempt('login', now));
+    expect(refused).toMatchObject({ action: 'block', code: 'IP_BLOCKED', retryAfterSeconds: 3600 });
+    expect(detector.precheckFromMemory(attempt('login', now + 500))).toEqual(refused);
+    expect(detector.precheckFromMemory(attempt('signup', now + 500))).toMatchObject({
+      code: 'IP_BLOCKED',
+    });
+    // Token routes are never refused for an IP block; a denylisted IP is, on every route.
+    expect(detector.precheckFromMemory(attempt('refresh', now + 500))).toBeNull();
+    const denied = attempt('refresh', now, { ip: '2001:db8:9::1' });
+    expect(detector.precheckFromMemory(denied)).toMatchObject({
+      action: 'block',
+      code: 'IP_BLOCKED',
+      retryAfterSeconds: 86_400,
+    });
+    // Past the cache's second the store is asked again.
+    expect(detector.precheckFromMemory(attempt('login', now + 1500))).toBeNull();
+  });
+
+  it('while one request refreshes a cached block from the store, the rest are still refused', async () => {
+    const { detector, clock, store } = setup();
+    const now = clock.now();
+    await detector.blockIp('203.0.113.7', { durationSeconds: 3600, reason: 'test' });
+    await detector.precheck(attempt('login', now));
+    const later = now + 1500;
+    // The first request past the second is sent to the store; the others meanwhile are not.
+    expect(detector.precheckFromMemory(attempt('login', later))).toBeNull();
+    for (let i = 0; i < 3; i += 1) {
+      expect(detector.precheckFromMemory(attempt('login', later + i))).toMatchObject({
+        code: 'IP_BLOCKED',
+      });
+    }
+    // Lifted on another instance (straight in the store): the refresh finds no block, and
+    // from then on this instance asks the store instead of answering from its copy.
+    await store.unblock('203.0.113.7', later);
+    const refreshed = await detector.precheck(attempt('login', later, { isMemoryChecked: true }));
+    expect(refreshed.action).toBe('allow');
+    expect(detector.precheckFromMemory(attempt('login', later + 10))).toBeNull();
+    expect(detector.precheckFromMemory(attempt('login', later + 20))).toBeNull();
+  });
+
+  it('a refresh that never answers hands the store call to another request a second later', async () => {
+    const { detector, clock } = setup();
+    const now = clock.now();
+    await detector.blockIp('203.0.113.7', { durationSeconds: 3600, reason: 'test' });
+    await detector.precheck(attempt('login', now));
+    expect(detector.precheckFromMemory(attempt('login', now + 1500))).toBeNull();
+    expect(detector.precheckFromMemory(attempt('login', now + 2400))).not.toBeNull();
+    expect(detector.precheckFromMemory(attempt('login', now + 2500))).toBeNull();
+  });
+
   it('allowlisted IPs are never blocked but still recorded', async () => {
     const policy = { ...DEFAULT_POLICY, allowlist: ['203.0.113.0/24'] };
     const { detector, clock, events, flush } = setup(policy);

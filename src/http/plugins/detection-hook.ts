@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { canonicalEmail, emailProblem } from '../../accounts/index.ts';
-import type { AuthRoute, Outcome, Ticket } from '../../detection/attempt.ts';
+import type { AuthRoute, Outcome, Refusal, Ticket } from '../../detection/attempt.ts';
 import type { DetectorPort } from '../ports.ts';
 
 declare module 'fastify' {
@@ -43,14 +43,88 @@ function isRefusedBeforeCheck(request: FastifyRequest, account: string | undefin
 }
 
 /**
- * Builds the preValidation hook that asks the detector before any validation, password or
- * database work. A refusal is answered right here (429 + Retry-After): a flood from a blocked
- * IP costs one cached lookup and no error object.
+ * Puts the detector in front of every route whose config names a `detectionRoute`, as route
+ * hooks: a refusal the detector can give from memory in onRequest (before the body is read),
+ * the precheck in preValidation, the release in onResponse. Other routes (health, 404) run
+ * none of them. Call before the routes are registered.
  */
-export function createPrecheckHook(detector: DetectorPort, clock: () => number) {
+export function installDetectionHooks(
+  app: FastifyInstance,
+  detector: DetectorPort,
+  clock: () => number,
+): void {
+  const release = createReleaseHook(detector);
+  app.addHook('onRoute', (options: RouteOptions) => {
+    const route = options.config?.detectionRoute;
+    if (route === undefined) return;
+    if (detector.precheckFromMemory) {
+      const early = createEarlyRefusalHook(
+        detector.precheckFromMemory.bind(detector),
+        route,
+        clock,
+      );
+      options.onRequest = [...hooksOf(options.onRequest), early];
+    }
+    options.preValidation = [
+      ...hooksOf(options.preValidation),
+      createPrecheckHook(detector, route, clock),
+    ];
+    options.onResponse = [...hooksOf(options.onResponse), release];
+  });
+}
+
+function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/**
+ * onRequest hook: a request the detector refuses from memory (a block cached on this
+ * instance, a denylisted IP) is answered before its body is read or parsed, so a blocked
+ * flood costs what a 404 costs. Node discards the unread body, so whatever a blocked client
+ * sends (malformed, oversized) it gets the same 429 and nothing of it is buffered.
+ */
+function createEarlyRefusalHook(
+  precheckFromMemory: NonNullable<DetectorPort['precheckFromMemory']>,
+  route: AuthRoute,
+  clock: () => number,
+) {
+  return function refuseFromMemory(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: (error?: Error) => void,
+  ): void {
+    const ip = clientAddressOf(request);
+    // A request whose socket is already gone has no address: the precheck drops it.
+    if (ip === undefined) {
+      done();
+      return;
+    }
+    const refusal = precheckFromMemory({
+      ip,
+      userAgent: request.headers['user-agent'] ?? '',
+      route,
+      requestId: request.id,
+      now: clock(),
+    });
+    // Answering from a hook means not calling done: the lifecycle stops here.
+    if (refusal === null) {
+      done();
+      return;
+    }
+    request.rateQuota = refusal.quota ?? null;
+    sendRefusal(reply, refusal);
+  };
+}
+
+/**
+ * preValidation hook: asks the detector before any validation, password or database work.
+ * A refusal is answered right here (429 + Retry-After) without an error object.
+ */
+function createPrecheckHook(detector: DetectorPort, route: AuthRoute, clock: () => number) {
+  // With the onRequest hook installed, memory was asked already for this very request.
+  const isMemoryChecked = detector.precheckFromMemory !== undefined;
   return async function precheck(request: FastifyRequest, reply: FastifyReply) {
-    const route = request.routeOptions.config.detectionRoute;
-    if (!route) return;
     const ip = clientAddressOf(request);
     if (ip === undefined) {
       dropGoneClient(request, reply);
@@ -64,17 +138,13 @@ export function createPrecheckHook(detector: DetectorPort, clock: () => number) 
       account,
       isRefusedBeforeCheck:
         route === 'login' ? () => isRefusedBeforeCheck(request, account) : undefined,
+      isMemoryChecked,
       requestId: request.id,
       now: clock(),
     };
     const decision = await detector.precheck(attempt);
     request.rateQuota = decision.quota ?? null;
-    if (decision.action === 'block') {
-      return reply
-        .code(429)
-        .header('retry-after', String(Math.max(1, decision.retryAfterSeconds)))
-        .send({ error: decision.message, code: decision.code });
-    }
+    if (decision.action === 'block') return sendRefusal(reply, decision);
     request.detectionTicket = decision.ticket;
   };
 }
@@ -96,12 +166,19 @@ function dropGoneClient(request: FastifyRequest, reply: FastifyReply): void {
   request.raw.destroy();
 }
 
+function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  return reply
+    .code(429)
+    .header('retry-after', String(Math.max(1, refusal.retryAfterSeconds)))
+    .send({ error: refusal.message, code: refusal.code });
+}
+
 /**
  * onResponse hook: a request that ended without telling the detector its outcome (validation
  * error, 503, a bug) hands its reservation back, so it never counts as a failed login.
  */
-export function createReleaseHook(detector: DetectorPort) {
-  // Callback style: it runs after every response of every route, and most (health, refusals,
+function createReleaseHook(detector: DetectorPort) {
+  // Callback style: it runs after every response of an auth route, and most (refusals,
   // recorded logins) hold no ticket, so most need no promise at all.
   return function release(
     request: FastifyRequest,
