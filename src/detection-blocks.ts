@@ -1,5 +1,9 @@
 import type { Detector } from './detection/index.ts';
-import type { SecurityEventBus } from './events/index.ts';
+import {
+  defaultSeverity,
+  type SecurityEventBus,
+  type SecurityEventDetails,
+} from './events/index.ts';
 import type { BlocksPort, BlockView } from './http/routes/admin-routes.ts';
 import type { BlockRecord } from './store/index.ts';
 
@@ -21,10 +25,15 @@ export function createBlocksAdapter(
   bus: SecurityEventBus,
   clock: () => number,
 ): BlocksPort {
-  const publish = (type: string, ip: string, by: string, details: Record<string, unknown>) =>
-    bus.publish({
+  const publish = <T extends 'ip_blocked_manually' | 'ip_unblocked_manually'>(
+    type: T,
+    ip: string,
+    by: string,
+    details: SecurityEventDetails[T],
+  ) =>
+    bus.publish<T>({
       type,
-      severity: 'medium',
+      severity: defaultSeverity(type),
       at: clock(),
       ip,
       userId: by || null,

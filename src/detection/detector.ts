@@ -1,4 +1,10 @@
-import type { SecurityEventBus } from '../events/index.ts';
+import {
+  EVENT_TYPES,
+  type RuleEventType,
+  type SecurityEventBus,
+  type SecurityEventDetails,
+  type SecurityEventOf,
+} from '../events/index.ts';
 import type {
   AccountGuardLimits,
   AccountPrecheckResult,
@@ -36,7 +42,13 @@ import {
   sanitizeUserAgent,
   UserAgentClassifier,
 } from './rules/suspicious-user-agent.ts';
-import type { BlockVerdict, RuleEvent, RuleRunMode, RuleVerdict } from './rules/verdict.ts';
+import type {
+  BlockVerdict,
+  RuleEvent,
+  RuleEventOf,
+  RuleRunMode,
+  RuleVerdict,
+} from './rules/verdict.ts';
 
 /** What `createDetector` needs. `policy` is a getter so a reloaded policy applies at once. */
 export interface DetectorOptions {
@@ -284,7 +296,8 @@ class DetectorImpl implements Detector {
           suppressed,
           manual: block.manual,
         };
-        this.#publish(attempt, ipKey, { type: 'blocked_request', severity: 'low', details }, null);
+        const severity = EVENT_TYPES.blocked_request.severity;
+        this.#publish(attempt, ipKey, { type: 'blocked_request', severity, details }, null);
       }
       return refuse(verdict);
     }
@@ -310,8 +323,9 @@ class DetectorImpl implements Detector {
 
   #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Decision {
     if (this.#throttle.shouldPublish(`deny:${ipKey}`, attempt.now, REPEAT_INTERVAL_MS)) {
-      const details = { route: attempt.route, action: 'block' };
-      this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity: 'medium', details }, null);
+      const severity = EVENT_TYPES.ip_denylisted.severity;
+      const details = { action: 'block' as const };
+      this.#publish(attempt, ipKey, { type: 'ip_denylisted', severity, details }, null);
     }
     return refuse({
       rule: 'ip_denylisted',
@@ -488,7 +502,7 @@ class DetectorImpl implements Detector {
   ): void {
     for (const event of events) {
       // Repeating kinds (throttle, monitor-only) at most once per IP and type per second.
-      const action = event.details.action;
+      const action = 'action' in event.details ? event.details.action : undefined;
       const isRepeating = action === 'none' || action === 'throttle';
       const key = `${event.type}:${String(action)}:${ipKey}`;
       if (isRepeating && !this.#throttle.shouldPublish(key, attempt.now, REPEAT_INTERVAL_MS))
@@ -497,8 +511,13 @@ class DetectorImpl implements Detector {
     }
   }
 
-  #publish(attempt: Attempt, ipKey: string, event: RuleEvent, userId: string | null): void {
-    this.#bus.publish({
+  #publish<T extends RuleEventType>(
+    attempt: Attempt,
+    ipKey: string,
+    event: RuleEventOf<T>,
+    userId: string | null,
+  ): void {
+    const published: SecurityEventOf<T> = {
       type: event.type,
       severity: event.severity,
       at: attempt.now,
@@ -507,8 +526,11 @@ class DetectorImpl implements Detector {
       userAgent: sanitizeUserAgent(attempt.userAgent),
       rule: event.type,
       requestId: attempt.requestId,
-      details: { ...event.details, ipKey, route: attempt.route },
-    });
+      // RuleEventDetails[T] plus the context is SecurityEventDetails[T] for every T; TypeScript
+      // cannot follow an indexed access through a generic T.
+      details: { ...event.details, ipKey, route: attempt.route } as SecurityEventDetails[T],
+    };
+    this.#bus.publish(published);
   }
 }
 
