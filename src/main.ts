@@ -30,6 +30,13 @@ import type { DependencyState } from './http/ports.ts';
 import type { BlocksPort } from './http/routes/admin-routes.ts';
 import { adminRoutes } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
+import {
+  createSentryErrorTracker,
+  type ErrorTracker,
+  NO_ERROR_TRACKER,
+} from './monitoring/error-tracker.ts';
+import { getSentryRuntime } from './monitoring/sentry-runtime.ts';
+import { forwardSecurityEvents } from './monitoring/sentry-security-events.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
@@ -45,6 +52,8 @@ export interface Services {
   readonly detector: Detector;
   readonly blocks: BlocksPort;
   readonly detectorStatus: () => DependencyState;
+  /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
+  readonly errorTracker: ErrorTracker;
   close(): Promise<void>;
 }
 
@@ -70,18 +79,33 @@ export async function createServices(
   const clock = overrides.clock ?? Date.now;
   const database = overrides.database ?? createDatabase({ url: config.databaseUrl });
   if (!overrides.database) await prepareSchema(config, database);
-  const bus = new SecurityEventBus((error, event) =>
-    logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
-  );
+  const sentry = getSentryRuntime();
+  const errorTracker = sentry === null ? NO_ERROR_TRACKER : createSentryErrorTracker();
+  const bus = new SecurityEventBus((error, event) => {
+    logger.error({ err: error, eventType: event.type }, 'security event subscriber failed');
+    errorTracker.captureError(error, { operation: 'security_event_subscriber', type: event.type });
+  });
+  const stopForwarding =
+    sentry === null
+      ? () => {}
+      : forwardSecurityEvents({
+          bus,
+          minSeverity: config.sentry.minSeverity,
+          counters: sentry.counters,
+          clock,
+        });
   bus.subscribe((event) => {
     logger.warn({ securityEvent: event }, `security event ${event.type}`);
   });
   const audit = new AuditRecorder({
     db: database.db,
-    onError: (error, dropped) => logger.error({ err: error, dropped }, 'audit write failed'),
+    onError: (error, dropped) => {
+      logger.error({ err: error, dropped }, 'audit write failed');
+      errorTracker.captureError(error, { operation: 'audit_write', dropped });
+    },
   });
   audit.attach(bus);
-  const { accounts, hasher } = createAccounts(config, database, logger, clock);
+  const { accounts, hasher } = createAccounts(config, database, { logger, errorTracker }, clock);
   const { accessTokens, refreshTokens, tokens } = await createTokens(
     config,
     database,
@@ -94,7 +118,10 @@ export async function createServices(
     intervalMs: config.cleanupIntervalMs,
     clock,
     onResult: (deleted) => logger.info({ deleted }, 'expired refresh tokens deleted'),
-    onError: (error) => logger.error({ err: error }, 'refresh token cleanup failed'),
+    onError: (error) => {
+      logger.error({ err: error }, 'refresh token cleanup failed');
+      errorTracker.captureError(error, { operation: 'token_cleanup' });
+    },
   });
   return {
     config,
@@ -108,8 +135,10 @@ export async function createServices(
     detector: detection.detector,
     blocks: createBlocksAdapter(detection.detector, bus, clock),
     detectorStatus: detection.status,
+    errorTracker,
     close: async () => {
       stopCleanup();
+      stopForwarding();
       // Each step runs even if an earlier one failed: the audit log must still be written.
       try {
         await detection.close();
@@ -202,7 +231,7 @@ async function createDetection(
 function createAccounts(
   config: Config,
   database: DatabaseHandle,
-  logger: Logger,
+  deps: { logger: Logger; errorTracker: ErrorTracker },
   clock: () => number,
 ) {
   const users = new UserRepository(database.db);
@@ -216,7 +245,10 @@ function createAccounts(
     hasher,
     policy: new PasswordPolicy(),
     clock,
-    onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
+    onRehashError: (error, userId) => {
+      deps.logger.error({ err: error, userId }, 'rehash failed');
+      deps.errorTracker.captureError(error, { operation: 'rehash', userId });
+    },
   });
   return { accounts, hasher };
 }
@@ -282,6 +314,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     clock,
     trustProxy: services.config.trustProxy,
     logger: services.logger,
+    errorTracker: services.errorTracker,
     extend: async (app) => {
       await app.register(adminRoutes, {
         prefix: '/api/admin',

@@ -2,6 +2,8 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
+import { redactUrlCredentials, scrubString } from '../monitoring/scrubber.ts';
+import { checkSentry, pingSentryHost, type SentryPing } from './doctor-sentry.ts';
 
 /** One line of the doctor's table. */
 export interface DoctorCheck {
@@ -20,6 +22,7 @@ export async function runDoctor(
   env: Env,
   cwd: string,
   pingRedis: RedisPing,
+  pingSentry: SentryPing = pingSentryHost,
 ): Promise<DoctorCheck[]> {
   const result = loadConfig(env, { cwd, loadDevSecret: loadOrCreateDevSecret });
   if (!result.ok) {
@@ -38,6 +41,7 @@ export async function runDoctor(
   checks.push(await checkPolicy(config));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkRedis(config, pingRedis));
+  checks.push(await checkSentry(config, pingSentry));
   return checks;
 }
 
@@ -132,21 +136,15 @@ async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorC
   }
 }
 
-/** Hides the password in a connection URL. */
+/** Hides the credentials in a connection URL (the shared scrubber's rule). */
 export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.startsWith('sqlite:') ? url : '(unparseable URL)';
-  }
+  return redactUrlCredentials(url);
 }
 
 function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // Driver messages can echo the connection string; keep them short and without credentials.
-  return message.replace(/\/\/[^@\s]*@/g, '//***@').slice(0, 200);
+  return scrubString(message).slice(0, 200);
 }
 
 /** Renders the checks as an aligned text table. */

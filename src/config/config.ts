@@ -1,3 +1,5 @@
+import type { SentryConfig } from './sentry-config.ts';
+
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -39,4 +41,6 @@ export interface Config {
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;
   readonly cleanupIntervalMs: number;
+  /** Error tracking (`SENTRY_*`). */
+  readonly sentry: SentryConfig;
 }

@@ -3,7 +3,15 @@ import type { Env } from './load-config.ts';
 export type { Config, LogLevel, SigningConfig, TrustProxy } from './config.ts';
 export { DEV_SECRET_FILE, loadOrCreateDevSecret } from './dev-secret.ts';
 export { type ConfigResult, type Env, loadConfig, MIN_SECRET_LENGTH } from './load-config.ts';
+export { readPackageVersion } from './package-version.ts';
 export { parseTrustProxy } from './parse-trust-proxy.ts';
+export {
+  type ParsedDsn,
+  parseSentryDsn,
+  readSentryConfig,
+  type SentryConfig,
+  type SentryConfigResult,
+} from './sentry-config.ts';
 
 /** Exit code for configuration errors (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;

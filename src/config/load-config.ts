@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Config, LOG_LEVELS, type LogLevel, type TrustProxy } from './config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
+import { readSentryConfig } from './sentry-config.ts';
 import { readSigningKeyFile } from './signing-key-file.ts';
 
 /** Environment as a plain map; only `config/` obtains it from `process.env`. */
@@ -56,9 +57,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
   };
+  const sentry = readSentryConfig(env);
+  if (!sentry.ok) problems.push(...sentry.problems);
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
-  if (problems.length > 0 || signing === null) return { ok: false, problems };
-  return { ok: true, config: Object.freeze({ ...partial, signing }), warnings };
+  if (problems.length > 0 || signing === null || !sentry.ok) return { ok: false, problems };
+  return {
+    ok: true,
+    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry }),
+    warnings,
+  };
 }
 
 function readNodeEnv(env: Env, problems: string[]): Config['env'] {

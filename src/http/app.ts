@@ -15,7 +15,14 @@ import { installErrorHandler } from './error-handler.ts';
 import { createPrecheckHook, createReleaseHook, NO_DETECTION } from './plugins/detection-hook.ts';
 import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
-import type { AccountsPort, DetectorPort, JwksPort, ReadinessPort, TokensPort } from './ports.ts';
+import type {
+  AccountsPort,
+  DetectorPort,
+  ErrorTrackerPort,
+  JwksPort,
+  ReadinessPort,
+  TokensPort,
+} from './ports.ts';
 import { authRoutes } from './routes/auth-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 
@@ -42,9 +49,13 @@ export interface AppDependencies {
   readonly trustProxy?: TrustProxy;
   /** A pino logger; none for silence (tests). */
   readonly logger?: FastifyBaseLogger;
+  /** Error tracking (Sentry); none for no tracking. */
+  readonly errorTracker?: ErrorTrackerPort;
   /** Extra plugins to register under the app (admin routes, metrics) after the core. */
   readonly extend?: (app: App) => Promise<void>;
 }
+
+const NO_ERROR_TRACKING: ErrorTrackerPort = { install: () => {}, setUser: () => {} };
 
 // Errors Fastify raises before routing (a malformed URL) get the same {error, code} shape.
 function answerFrameworkError(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
@@ -67,6 +78,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  const errorTracker = deps.errorTracker ?? NO_ERROR_TRACKING;
+  errorTracker.install(app);
   // JSON only: without this, text/plain bodies would reach the schema instead of a 415.
   app.removeContentTypeParser(['text/plain']);
   if (deps.trustProxy === undefined || deps.trustProxy === false) {
@@ -101,6 +114,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     accounts: deps.accounts,
     tokens: deps.tokens,
     detector,
+    errorTracker,
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend) await deps.extend(app);

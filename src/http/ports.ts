@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import type { Attempt, Decision, Outcome, Ticket } from '../detection/attempt.ts';
 import type { PublicUserSchema } from './schemas.ts';
 
@@ -47,6 +48,14 @@ export type JwksPort = () => { keys: readonly object[] } | null;
 export interface DetectorPort {
   precheck(attempt: Attempt): Promise<Decision>;
   record(ticket: Ticket, outcome: Outcome): Promise<void>;
+}
+
+/** The error tracker as the HTTP layer sees it (Sentry, or nothing). */
+export interface ErrorTrackerPort {
+  /** Hooks into the app before the routes: tags every request's scope (id, route). */
+  install(app: FastifyInstance): void;
+  /** Puts the authenticated user's id (only the id) on the current request's scope. */
+  setUser(userId: string): void;
 }
 
 /** State of one dependency for `/ready`. */
