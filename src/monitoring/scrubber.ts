@@ -57,8 +57,9 @@ const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const OPAQUE_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}(?![A-Za-z0-9_-])/g;
 // A path or URL followed by a query string: everything from `?` to the next space or quote.
 const QUERY_STRING = /((?:[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*|\/[^\s?#"'<>]*))\?[^\s#"'<>]*/gi;
+// The top-level label starts with a letter: `flux-auth@0.1.0` (a release) is not an address.
 const EMAIL =
-  /([^\s@"'<>(),;:[\]\\/=])[^\s@"'<>(),;:[\]\\/=]*@([^\s@"'<>(),;:[\]\\/]+\.[^\s@"'<>(),;:[\]\\/.]+)/g;
+  /([^\s@"'<>(),;:[\]\\/=])[^\s@"'<>(),;:[\]\\/=]*@([^\s@"'<>(),;:[\]\\/]*\.\p{L}[^\s@"'<>(),;:[\]\\/.]*)/gu;
 // Cheap pre-check: most strings (ids, names, numbers) hold none of these characters.
 const MAYBE_SENSITIVE = /[@?=:]|eyJ|[A-Za-z0-9_-]{40}|bearer|basic/i;
 

@@ -13,6 +13,8 @@ export type DialectName = 'sqlite' | 'postgres';
 /** A migrated database private to one test (or file), and how to throw it away. */
 export interface TestDatabase {
   readonly handle: DatabaseHandle;
+  /** `DATABASE_URL` of this database, for a child process (`sqlite:<file>` or a schema URL). */
+  readonly url: string;
   /** Destroys the handle and drops the schema (PostgreSQL) or file (SQLite). */
   cleanup(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function openSqliteTestDatabase(): Promise<TestDatabase> {
   await migrate(handle);
   return {
     handle,
+    url: `sqlite:${path}`,
     cleanup: async () => {
       await handle.destroy();
       await Promise.all(
@@ -90,6 +93,7 @@ export async function openPostgresTestDatabase(): Promise<TestDatabase> {
   await migrate(handle);
   return {
     handle,
+    url: url.toString(),
     cleanup: async () => {
       await handle.destroy();
       const client = new pg.Client({ connectionString: POSTGRES_TEST_URL });
