@@ -12,7 +12,7 @@ export const REDACTED = '[redacted]';
  * `*token*`), secrets, keys, `Authorization`, cookies, sessions, request bodies and query strings.
  */
 const SENSITIVE_KEY =
-  /token|secret|passw(?:or)?d|pwd|key|authori[sz]ation|cookie|session|credential|body|query|^data$/i;
+  /token|secret|passw(?:or)?d|pwd|key|authori[sz]ation|cookie|session|credential|body|query/i;
 
 /** Headers removed wherever a header map appears. */
 export const SENSITIVE_HEADERS: readonly string[] = Object.freeze([

@@ -48,7 +48,7 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
     // Transactions as whole events, so `beforeSendTransaction` sees (and scrubs) every span.
     traceLifecycle: 'static',
     tracesSampler: (context) => {
-      const path = context.normalizedRequest?.url ?? context.name.replace(/^[A-Z]+ /, '');
+      const path = pathOf(context.normalizedRequest?.url ?? context.name.replace(/^[A-Z]+ /, ''));
       // A client's `sentry-trace` header is not trusted to force sampling: the rate decides.
       return isUntracedPath(path) ? 0 : config.tracesSampleRate;
     },
@@ -113,6 +113,16 @@ function limitErrors(
     event.extra = { ...event.extra, suppressedSinceLast: decision.suppressed };
   }
   return scrubEvent(event);
+}
+
+// The SDK hands the request's absolute URL (`http://host:port/health?x`); the path decides.
+function pathOf(url: string): string {
+  if (url.startsWith('/')) return url;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
 }
 
 function codeOf(error: unknown): string | null {
