@@ -11,8 +11,6 @@ export interface SentryConfig {
   readonly release: string;
   /** Share of requests traced, 0–1: 0.1 in production, 1.0 otherwise, unless overridden. */
   readonly tracesSampleRate: number;
-  /** Share of traced requests profiled, 0–1; 0 leaves profiling off. */
-  readonly profilesSampleRate: number;
   /** Security events at or above this severity become Sentry messages. */
   readonly minSeverity: Severity;
 }
@@ -69,7 +67,6 @@ export function readSentryConfig(env: Env): SentryConfigResult {
     nodeEnv === 'production' ? 0.1 : 1,
     problems,
   );
-  const profilesSampleRate = readRate(env, 'SENTRY_PROFILES_SAMPLE_RATE', 0, problems);
   const severity = env.SENTRY_MIN_SEVERITY?.trim() || 'high';
   if (!isSeverity(severity)) {
     problems.push(
@@ -84,7 +81,6 @@ export function readSentryConfig(env: Env): SentryConfigResult {
       environment: env.SENTRY_ENVIRONMENT?.trim() || nodeEnv,
       release: env.SENTRY_RELEASE?.trim() || `flux-auth@${readPackageVersion()}`,
       tracesSampleRate,
-      profilesSampleRate,
       minSeverity: isSeverity(severity) ? severity : 'high',
     }),
   };

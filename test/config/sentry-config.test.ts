@@ -12,7 +12,6 @@ describe('readSentryConfig', () => {
         environment: 'development',
         release: 'flux-auth@0.1.0',
         tracesSampleRate: 1,
-        profilesSampleRate: 0,
         minSeverity: 'high',
       },
     });

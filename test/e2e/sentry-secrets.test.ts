@@ -150,3 +150,47 @@ describe('Sentry configuration at startup', () => {
     expect(lines[0]?.level).toBe(30);
   }, 120_000);
 });
+
+describe('a database outage during a login flood', () => {
+  it('sends a handful of grouped events, not one per request; the rest are counted', async () => {
+    const db = await openPostgresTestDatabase();
+    const fake = await startFakeSentry();
+    const service = await startServiceProcess({
+      DATABASE_URL: db.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      SENTRY_DSN: fake.dsn,
+      // The flood is about errors; traces would only add envelopes to wait for.
+      SENTRY_TRACES_SAMPLE_RATE: '0',
+    });
+    try {
+      // The accounts table disappears: every login fails in the database (42P01).
+      await sql.raw('alter table users rename to users_gone').execute(db.handle.db);
+      const statuses: number[] = [];
+      for (let i = 0; i < 30; i += 1) {
+        const response = await fetch(`${service.url}/api/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `user${i}@example.com`, password: 'whatever-1234' }),
+        });
+        await response.arrayBuffer();
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual(Array(30).fill(500));
+      await fake.waitFor(() => fake.items('event').length >= 1);
+      expect(await service.stop()).toBe(0);
+      const events = fake.items('event') as Json[];
+      // Three per group and minute; a very slow machine may span a second minute.
+      expect(events.length).toBeGreaterThanOrEqual(1);
+      expect(events.length).toBeLessThanOrEqual(6);
+      const fingerprints = new Set(events.map((e) => JSON.stringify(e.fingerprint)));
+      expect([...fingerprints]).toHaveLength(1);
+      expect(events[0].fingerprint).toContain('42P01');
+      const flushed = service.logs.find((l) => l.msg === 'Sentry flushed') as Json;
+      expect(flushed.sentry.suppressed + events.length).toBe(30);
+    } finally {
+      await service.stop();
+      await fake.close();
+      await db.cleanup();
+    }
+  }, 180_000);
+});
