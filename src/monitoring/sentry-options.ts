@@ -22,6 +22,24 @@ export const ERRORS_PER_GROUP_PER_MINUTE = 3;
 /** Captured errors of all groups together sent per minute. */
 export const ERRORS_PER_MINUTE = 30;
 
+// The SDK's defaults this service needs; the others (frameworks and clients it does not use,
+// console and child-process breadcrumbs, local variables, sessions) only cost requests time.
+// Dedupe is left out on purpose: it drops a second identical security message (two blocks in
+// a row); the rate limits below decide what repeats reach Sentry instead.
+const KEPT_DEFAULT_INTEGRATIONS: ReadonlySet<string> = new Set([
+  'EventFilters',
+  'FunctionToString',
+  'LinkedErrors',
+  'RequestData',
+  'NodeSystemError',
+  'OnUncaughtException',
+  'OnUnhandledRejection',
+  'ContextLines',
+  'Context',
+  'Postgres',
+  'Redis',
+]);
+
 // Probes and scrapes: frequent, uninteresting, never traced.
 const UNTRACED_PATH = /^\/(?:health|ready|metrics)(?:[/?#]|$)/;
 
@@ -66,13 +84,13 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
       genAI: { inputs: false, outputs: false },
     },
     integrations: (defaults) => [
-      // Dedupe would drop a second identical security message (two blocks in a row); the rate
-      // limits below decide what repeats reach Sentry instead.
-      ...defaults.filter((integration) => integration.name !== 'Dedupe'),
+      ...defaults.filter((integration) => KEPT_DEFAULT_INTEGRATIONS.has(integration.name)),
       httpIntegration({
         ignoreIncomingRequests: (urlPath) => isUntracedPath(urlPath),
         maxRequestBodySize: 'none',
         ignoreRequestBody: () => true,
+        // Release health per request is of no use to an API and costs every request a little.
+        sessions: false,
       }),
       fastifyIntegration(),
     ],
