@@ -136,9 +136,15 @@ async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorC
   }
 }
 
-/** Hides the credentials in a connection URL (the shared scrubber's rule). */
+/** Hides the password in a connection URL, keeping the user (which account to check). */
 export function redactUrl(url: string): string {
-  return redactUrlCredentials(url);
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.startsWith('sqlite:') ? url : redactUrlCredentials(url);
+  }
 }
 
 function reasonOf(error: unknown): string {
