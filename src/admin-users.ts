@@ -21,7 +21,6 @@ export function createUsersAdapter(deps: {
         deps.bus.publish(
           operatorActionEvent({
             type: 'user_deleted',
-            severity: 'medium',
             at: deps.clock(),
             actor,
             subjectUserId: userId,

@@ -37,26 +37,33 @@ export function createBlocksAdapter(
     block: async ({ ip, reason, durationSeconds, actor }) => {
       const record = await detector.blockIp(targetOf(ip), { reason, durationSeconds });
       const details = { reason, durationSeconds };
-      bus.publish(event('ip_blocked_manually', record.ipKey, actor, clock(), details));
+      bus.publish(
+        operatorActionEvent({
+          type: 'ip_blocked_manually',
+          at: clock(),
+          actor,
+          ip: record.ipKey,
+          details,
+        }),
+      );
       return toBlockView(record);
     },
     unblock: async (ip, actor) => {
       const target = targetOf(ip);
       const removed = await detector.unblockIp(target);
       if (removed) {
-        bus.publish(event('ip_unblocked_manually', detector.clientKey(target), actor, clock(), {}));
+        const ipKey = detector.clientKey(target);
+        bus.publish(
+          operatorActionEvent({
+            type: 'ip_unblocked_manually',
+            at: clock(),
+            actor,
+            ip: ipKey,
+            details: {},
+          }),
+        );
       }
       return removed;
     },
   };
-}
-
-function event(
-  type: 'ip_blocked_manually' | 'ip_unblocked_manually',
-  ipKey: string,
-  actor: Actor,
-  at: number,
-  details: Record<string, unknown>,
-) {
-  return operatorActionEvent({ type, severity: 'medium', at, actor, ip: ipKey, details });
 }

@@ -37,12 +37,19 @@ import type { DependencyState } from './http/ports.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
+  createSentryErrorTracker,
+  type ErrorTracker,
+  NO_ERROR_TRACKER,
+} from './monitoring/error-tracker.ts';
+import {
   type MetricsServer,
   type SentryStats,
   ServiceMetrics,
   type StoreMode,
   startMetricsServer,
 } from './monitoring/metrics/index.ts';
+import { getSentryRuntime } from './monitoring/sentry-runtime.ts';
+import { forwardSecurityEvents } from './monitoring/sentry-security-events.ts';
 import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
@@ -61,6 +68,8 @@ export interface Services {
   readonly detectorStatus: () => DependencyState;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
   readonly metrics: ServiceMetrics | null;
+  /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
+  readonly errorTracker: ErrorTracker;
   close(): Promise<void>;
 }
 
@@ -90,9 +99,21 @@ export async function createServices(
   const clock = overrides.clock ?? Date.now;
   const database = overrides.database ?? openDatabase(config, logger);
   if (!overrides.database) await prepareSchema(config, database);
-  const bus = new SecurityEventBus((error, event) =>
-    logger.error({ err: error, eventType: event.type }, 'security event subscriber failed'),
-  );
+  const sentry = getSentryRuntime();
+  const errorTracker = sentry === null ? NO_ERROR_TRACKER : createSentryErrorTracker();
+  const bus = new SecurityEventBus((error, event) => {
+    logger.error({ err: error, eventType: event.type }, 'security event subscriber failed');
+    errorTracker.captureError(error, { operation: 'security_event_subscriber', type: event.type });
+  });
+  const stopForwarding =
+    sentry === null
+      ? () => {}
+      : forwardSecurityEvents({
+          bus,
+          minSeverity: config.sentry.minSeverity,
+          counters: sentry.counters,
+          clock,
+        });
   // Off means off: no registry, no hook, no observers on the hot paths.
   const metrics = config.metrics === null ? null : new ServiceMetrics();
   bus.subscribe((event) => {
@@ -108,8 +129,10 @@ export async function createServices(
         logger.info('audit events buffered until the database is back');
       } else if (dropped > 0) {
         logger.error({ err: error, dropped }, 'audit events dropped');
+        errorTracker.captureError(error, { operation: 'audit_write', dropped });
       } else {
         logger.error({ err: error }, 'audit write failed; retrying');
+        errorTracker.captureError(error, { operation: 'audit_write', dropped });
       }
     },
     onRecovered: ({ writtenCount, droppedCount }) =>
@@ -119,7 +142,7 @@ export async function createServices(
   const estimator = overrides.strengthEstimator ?? new ZxcvbnStrengthEstimator();
   const { accounts, hasher, queue } = createAccounts(
     config,
-    { database, estimator, logger, metrics },
+    { database, estimator, logger, metrics, errorTracker },
     clock,
   );
   const { accessTokens, refreshTokens, tokens } = await createTokens(
@@ -149,6 +172,7 @@ export async function createServices(
         logger.info('refresh token cleanup skipped: the database is unavailable');
       } else {
         logger.error({ err: error }, 'refresh token cleanup failed');
+        errorTracker.captureError(error, { operation: 'token_cleanup' });
       }
     },
   });
@@ -166,8 +190,10 @@ export async function createServices(
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
     metrics,
+    errorTracker,
     close: async () => {
       stopCleanup();
+      stopForwarding();
       // Each step runs even if an earlier one failed: the audit log must still be written.
       try {
         await detection.close();
@@ -327,10 +353,11 @@ function createAccounts(
     estimator: StrengthEstimator;
     logger: Logger;
     metrics: ServiceMetrics | null;
+    errorTracker: ErrorTracker;
   },
   clock: () => number,
 ) {
-  const { database, estimator, logger, metrics } = deps;
+  const { database, estimator, logger, metrics, errorTracker } = deps;
   const users = new UserRepository(database.db);
   const queue = new HashQueue({
     maxInFlight: config.hashMaxInFlight,
@@ -343,7 +370,10 @@ function createAccounts(
     hasher,
     policy: new PasswordPolicy({ estimator, minScore: config.passwordMinScore }),
     clock,
-    onRehashError: (error, userId) => logger.error({ err: error, userId }, 'rehash failed'),
+    onRehashError: (error, userId) => {
+      logger.error({ err: error, userId }, 'rehash failed');
+      errorTracker.captureError(error, { operation: 'rehash', userId });
+    },
   });
   return { accounts, hasher, queue };
 }
@@ -414,6 +444,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     corsOrigins: services.config.corsOrigins,
     logger: services.logger,
     metrics: services.metrics?.http,
+    errorTracker: services.errorTracker,
     extend: async (app) => {
       await app.register(adminRoutes, {
         prefix: '/api/admin',

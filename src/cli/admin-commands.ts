@@ -67,7 +67,6 @@ async function changeRole(command: string, email: string, role: Role): Promise<v
           bus.publish(
             operatorActionEvent({
               type: role === 'admin' ? 'admin_role_granted' : 'admin_role_revoked',
-              severity: 'high',
               at: Date.now(),
               actor: cliActor(),
               subjectUserId: user.id,

@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
+import { redactUrlCredentials, scrubString } from '../monitoring/scrubber.ts';
+import { checkSentry, pingSentryHost, type SentryPing } from './doctor-sentry.ts';
 
 /** One line of the doctor's table. */
 export interface DoctorCheck {
@@ -21,6 +23,7 @@ export async function runDoctor(
   env: Env,
   cwd: string,
   pingRedis: RedisPing,
+  pingSentry: SentryPing = pingSentryHost,
 ): Promise<DoctorCheck[]> {
   const result = loadConfig(env, { cwd, loadDevSecret: loadOrCreateDevSecret });
   if (!result.ok) {
@@ -40,6 +43,7 @@ export async function runDoctor(
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkRedis(config, pingRedis));
   checks.push(await checkMetricsListener(config));
+  checks.push(await checkSentry(config, pingSentry));
   return checks;
 }
 
@@ -172,21 +176,21 @@ async function checkMetricsListener(config: Config): Promise<DoctorCheck> {
   };
 }
 
-/** Hides the password in a connection URL. */
+/** Hides the password in a connection URL, keeping the user (which account to check). */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url.startsWith('sqlite:') ? url : '(unparseable URL)';
+    return url.startsWith('sqlite:') ? url : redactUrlCredentials(url);
   }
 }
 
 function reasonOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // Driver messages can echo the connection string; keep them short and without credentials.
-  return message.replace(/\/\/[^@\s]*@/g, '//***@').slice(0, 200);
+  return scrubString(message).slice(0, 200);
 }
 
 /** Renders the checks as an aligned text table. */

@@ -5,6 +5,7 @@ import {
   loadOrCreateDevSecret,
   readProcessEnv,
 } from '../config/index.ts';
+import { scrubString } from '../monitoring/scrubber.ts';
 
 /** Loads config or prints one line per problem to stderr and exits 78. */
 export function loadConfigOrExit(): { config: Config; warnings: readonly string[] } {
@@ -22,6 +23,6 @@ export function loadConfigOrExit(): { config: Config; warnings: readonly string[
 /** Prints a one-line reason (never a stack) and exits with `code`. */
 export function failAndExit(what: string, error: unknown, code = 1): never {
   const reason = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`flux-auth: ${what}: ${reason.replace(/\/\/[^@\s]*@/g, '//***@')}\n`);
+  process.stderr.write(`flux-auth: ${what}: ${scrubString(reason)}\n`);
   process.exit(code);
 }

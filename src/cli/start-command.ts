@@ -21,8 +21,17 @@ export async function runStart(): Promise<void> {
   const destination = shouldPrettyPrint(config.env, process.stdout.isTTY === true)
     ? await createPrettyDestination()
     : undefined;
+  const sentry = await import('../monitoring/sentry-runtime.ts');
   const logger = createLogger(config.logLevel, destination);
   for (const warning of warnings) logger.warn(warning);
+  // Normally initialised by bin/instrument.js before anything was imported; this is the fallback.
+  const tracking = sentry.getSentryRuntime() ?? sentry.initSentry(config.sentry);
+  if (tracking === null) {
+    logger.info('Sentry disabled: SENTRY_DSN is not set, errors are only logged');
+  } else {
+    const { environment, release, tracesSampleRate, minSeverity } = tracking.config;
+    logger.info({ environment, release, tracesSampleRate, minSeverity }, 'Sentry initialized');
+  }
   let running: Awaited<ReturnType<typeof startService>>;
   try {
     running = await startService(config, logger);
@@ -57,20 +66,28 @@ export async function runStart(): Promise<void> {
     if (isShuttingDown) return;
     isShuttingDown = true;
     stopWatchingParent();
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     logger.info({ reason }, 'shutting down: finishing in-flight requests');
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    running.stop().then(
-      () => {
-        logger.info('shutdown complete');
-        logger.flush();
-        process.exit(0);
-      },
-      (error: unknown) => failAndExit('shutdown failed', error),
-    );
+    running
+      .stop()
+      // Error reports go last, in what is left of the shutdown budget (a little kept for exit).
+      .then(() => sentry.flushSentry(deadline - Date.now() - 100))
+      .then(
+        (isFlushed) => {
+          if (tracking !== null) {
+            logger.info({ sentry: sentry.sentryStats(), isFlushed }, 'Sentry flushed');
+          }
+          logger.info('shutdown complete');
+          logger.flush();
+          process.exit(0);
+        },
+        (error: unknown) => failAndExit('shutdown failed', error),
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,3 +1,5 @@
+import type { SentryConfig } from './sentry-config.ts';
+
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -59,4 +61,6 @@ export interface Config {
   readonly metrics: MetricsListenConfig | null;
   /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
   readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
+  /** Error tracking (`SENTRY_*`). */
+  readonly sentry: SentryConfig;
 }

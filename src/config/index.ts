@@ -10,7 +10,15 @@ export type {
 } from './config.ts';
 export { DEV_SECRET_FILE, loadOrCreateDevSecret } from './dev-secret.ts';
 export { type ConfigResult, type Env, loadConfig, MIN_SECRET_LENGTH } from './load-config.ts';
+export { readPackageVersion } from './package-version.ts';
 export { parseTrustProxy } from './parse-trust-proxy.ts';
+export {
+  type ParsedDsn,
+  parseSentryDsn,
+  readSentryConfig,
+  type SentryConfig,
+  type SentryConfigResult,
+} from './sentry-config.ts';
 
 /** Exit code for configuration errors (EX_CONFIG from sysexits.h). */
 export const EXIT_CONFIG = 78;

@@ -8,6 +8,7 @@ import {
   type TrustProxy,
 } from './config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
+import { readSentryConfig } from './sentry-config.ts';
 import { readSigningKeyFile } from './signing-key-file.ts';
 
 /** Environment as a plain map; only `config/` obtains it from `process.env`. */
@@ -65,9 +66,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     metrics: readMetrics(env, read, problems),
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
   };
+  const sentry = readSentryConfig(env);
+  if (!sentry.ok) problems.push(...sentry.problems);
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
-  if (problems.length > 0 || signing === null) return { ok: false, problems };
-  return { ok: true, config: Object.freeze({ ...partial, signing }), warnings };
+  if (problems.length > 0 || signing === null || !sentry.ok) return { ok: false, problems };
+  return {
+    ok: true,
+    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry }),
+    warnings,
+  };
 }
 
 function readNodeEnv(env: Env, problems: string[]): Config['env'] {

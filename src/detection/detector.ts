@@ -1,4 +1,10 @@
-import type { SecurityEventBus } from '../events/index.ts';
+import {
+  EVENT_TYPES,
+  type RuleEventType,
+  type SecurityEventBus,
+  type SecurityEventDetails,
+  type SecurityEventOf,
+} from '../events/index.ts';
 import type {
   AccountGuardLimits,
   AccountPrecheckResult,
@@ -39,7 +45,13 @@ import {
   sanitizeUserAgent,
   UserAgentClassifier,
 } from './rules/suspicious-user-agent.ts';
-import type { BlockVerdict, RuleEvent, RuleRunMode, RuleVerdict } from './rules/verdict.ts';
+import type {
+  BlockVerdict,
+  RuleEvent,
+  RuleEventOf,
+  RuleRunMode,
+  RuleVerdict,
+} from './rules/verdict.ts';
 
 /** What `createDetector` needs. `policy` is a getter so a reloaded policy applies at once. */
 export interface DetectorOptions {
@@ -390,7 +402,8 @@ class DetectorImpl implements Detector {
   // Every refused request is counted in one `blocked_request` row (at most one per second).
   #countBlocked(attempt: Attempt, ipKey: string, block: BlockRecord): void {
     const details = { blockRule: block.rule, expiresAt: block.expiresAt, manual: block.manual };
-    const event: RuleEvent = { type: 'blocked_request', severity: 'low', details };
+    const severity = EVENT_TYPES.blocked_request.severity;
+    const event: RuleEvent = { type: 'blocked_request', severity, details };
     this.#hold(`blocked:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
   }
 
@@ -413,8 +426,9 @@ class DetectorImpl implements Detector {
   }
 
   #denylisted(attempt: Attempt, ipKey: string, policy: DetectionPolicy): Refusal {
-    const details = { route: attempt.route, action: 'block' };
-    const event: RuleEvent = { type: 'ip_denylisted', severity: 'medium', details };
+    const severity = EVENT_TYPES.ip_denylisted.severity;
+    const details = { action: 'block' as const };
+    const event: RuleEvent = { type: 'ip_denylisted', severity, details };
     this.#hold(`deny:${ipKey}`, REPEAT_INTERVAL_MS, attempt, ipKey, event, null);
     return refuse({
       rule: 'ip_denylisted',
@@ -604,7 +618,7 @@ class DetectorImpl implements Detector {
   ): void {
     for (const event of events) {
       // Repeating kinds (throttle, monitor-only) at most once per IP and type per second.
-      const action = event.details.action;
+      const action = 'action' in event.details ? event.details.action : undefined;
       const isRepeating = action === 'none' || action === 'throttle';
       if (isRepeating) {
         const key = `${event.type}:${String(action)}:${ipKey}`;
@@ -615,8 +629,13 @@ class DetectorImpl implements Detector {
     }
   }
 
-  #publish(attempt: Attempt, ipKey: string, event: RuleEvent, userId: string | null): void {
-    this.#bus.publish({
+  #publish<T extends RuleEventType>(
+    attempt: Attempt,
+    ipKey: string,
+    event: RuleEventOf<T>,
+    userId: string | null,
+  ): void {
+    const published: SecurityEventOf<T> = {
       type: event.type,
       severity: event.severity,
       at: attempt.now,
@@ -625,8 +644,11 @@ class DetectorImpl implements Detector {
       userAgent: sanitizeUserAgent(attempt.userAgent),
       rule: event.type,
       requestId: attempt.requestId,
-      details: { ...event.details, ipKey, route: attempt.route },
-    });
+      // RuleEventDetails[T] plus the context is SecurityEventDetails[T] for every T; TypeScript
+      // cannot follow an indexed access through a generic T.
+      details: { ...event.details, ipKey, route: attempt.route } as SecurityEventDetails[T],
+    };
+    this.#bus.publish(published);
   }
 }
 

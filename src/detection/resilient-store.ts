@@ -1,4 +1,8 @@
-import type { SecurityEvent, SecurityEventBus } from '../events/index.ts';
+import {
+  defaultSeverity,
+  type SecurityEventBus,
+  type SecurityEventDetails,
+} from '../events/index.ts';
 import {
   type AccountPrecheckInput,
   type AccountPrecheckResult,
@@ -390,10 +394,10 @@ export class ResilientCounterStore implements CounterStore {
   #degrade(error: unknown): void {
     if (this.#status === 'degraded') return;
     this.#status = 'degraded';
-    this.#publish('detection_store_degraded', 'high', {
+    this.#publish('detection_store_degraded', {
       error: error instanceof Error ? error.message : String(error),
       timeoutMs: this.#timeoutMs,
-      fallback: 'memory',
+      fallback: 'memory' as const,
     });
     this.#probe = setInterval(() => void this.probeNow(), this.#probeIntervalMs);
     this.#probe.unref();
@@ -404,17 +408,16 @@ export class ResilientCounterStore implements CounterStore {
     if (this.#status === 'ok') return;
     this.#status = 'ok';
     this.#stopRecoveryTimer();
-    this.#publish('detection_store_recovered', 'info', { store: 'primary' });
+    this.#publish('detection_store_recovered', { store: 'primary' as const });
   }
 
-  #publish(
-    type: string,
-    severity: SecurityEvent['severity'],
-    details: Record<string, unknown>,
+  #publish<T extends 'detection_store_degraded' | 'detection_store_recovered'>(
+    type: T,
+    details: SecurityEventDetails[T],
   ): void {
-    this.#bus.publish({
+    this.#bus.publish<T>({
       type,
-      severity,
+      severity: defaultSeverity(type),
       at: this.#clock(),
       ip: null,
       userId: null,

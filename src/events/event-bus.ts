@@ -1,4 +1,5 @@
-import type { SecurityEvent } from './security-event.ts';
+import type { SecurityEventType } from './event-types.ts';
+import type { SecurityEvent, SecurityEventOf } from './security-event.ts';
 
 /** A subscriber; may be sync or async. Its failures are reported, never propagated. */
 export type SecurityEventListener = (event: SecurityEvent) => void | Promise<void>;
@@ -23,7 +24,9 @@ export class SecurityEventBus {
   }
 
   /** Hands the event to every listener asynchronously. */
-  publish(event: SecurityEvent): void {
+  publish<T extends SecurityEventType>(published: SecurityEventOf<T>): void {
+    // A SecurityEventOf<T> is one member of the union; TypeScript cannot see that for a generic T.
+    const event = published as SecurityEvent;
     for (const listener of this.#listeners) {
       queueMicrotask(() => {
         try {

@@ -1,18 +1,130 @@
-/** Severity ladder, lowest first. */
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import type { AuthRoute } from '../detection/attempt.ts';
+import type { SecurityEventType } from './event-types.ts';
+import type { Severity } from './severity.ts';
 
-/** True when `severity` is at or above `threshold`. */
-export function isAtLeast(severity: Severity, threshold: Severity): boolean {
-  return SEVERITIES.indexOf(severity) >= SEVERITIES.indexOf(threshold);
+export { isAtLeast, isSeverity, SEVERITIES, type Severity } from './severity.ts';
+
+/** How a rule ran: enforcing, in monitor mode, or for an allowlisted IP (never blocked). */
+export type RuleRunMode = 'enforce' | 'monitor' | 'allowlisted';
+
+/** What the detector adds to the details of every event it publishes. */
+export interface DetectorEventContext {
+  /** Client key the IP is counted under (IPv4, or IPv6 per /64). */
+  readonly ipKey: string;
+  readonly route: AuthRoute;
+  /** How many occurrences a rolled-up row stands for (repeats, refusals); absent means one. */
+  readonly count?: number;
 }
 
 /**
- * Every security decision that is not a plain allow. `details` carries the counter
- * values and thresholds that led to it, never a password, token or secret.
+ * The details a detection rule reports per event type: counter values and thresholds that led
+ * to the decision. Never a password, token or secret.
  */
-export interface SecurityEvent {
-  readonly type: string;
+export interface RuleEventDetails {
+  readonly brute_force: {
+    readonly failures: number;
+    readonly pending: number;
+    readonly limit: number;
+    readonly windowMs: number;
+    readonly blockSeconds: number;
+    readonly mode: RuleRunMode;
+    readonly action: 'block' | 'throttle' | 'none';
+  };
+  readonly bot_activity: {
+    readonly requests: number;
+    readonly limit: number;
+    readonly windowMs: number;
+    readonly blockSeconds: number;
+    readonly mode: RuleRunMode;
+    readonly action: 'block' | 'none';
+  };
+  readonly account_guard: {
+    readonly failures: number;
+    readonly distinctIps: number;
+    /** Epoch ms. */
+    readonly throttledUntil: number;
+    readonly failureLimit: number;
+    readonly distinctIpLimit: number;
+    readonly windowMs: number;
+    readonly throttleSeconds: number;
+    readonly mode: RuleRunMode;
+    readonly action: 'throttle' | 'throttle_started' | 'none';
+  };
+  readonly suspicious_user_agent: {
+    readonly category: string;
+    readonly mode: RuleRunMode;
+  };
+  readonly multiple_devices: {
+    readonly distinctDevices: number;
+    readonly limit: number;
+    readonly windowMs: number;
+    readonly mode: RuleRunMode;
+  };
+  readonly rapid_token_refresh: {
+    readonly refreshes: number;
+    readonly limit: number;
+    readonly windowMs: number;
+    readonly mode: RuleRunMode;
+  };
+  readonly account_takeover: {
+    readonly previousIp: string;
+    /** Epoch ms. */
+    readonly previousLoginAt: number;
+    readonly mode: RuleRunMode;
+    /** The rest only when a GeoIP locator knows both addresses. */
+    readonly previousCountry?: string;
+    readonly country?: string;
+    readonly distanceKm?: number;
+    readonly speedKmh?: number;
+    readonly isImpossibleTravel?: boolean;
+    readonly maxSpeedKmh?: number;
+  };
+  readonly blocked_request: {
+    /** Rule of the block in force. */
+    readonly blockRule: string;
+    /** Epoch ms. */
+    readonly expiresAt: number;
+    readonly manual: boolean;
+  };
+  readonly ip_denylisted: {
+    readonly action: 'block';
+  };
+}
+
+/** Event types the detector publishes (with `DetectorEventContext` added to their details). */
+export type RuleEventType = keyof RuleEventDetails;
+
+/** The `details` of each event type. */
+export type SecurityEventDetails = {
+  readonly [T in RuleEventType]: RuleEventDetails[T] & DetectorEventContext;
+} & {
+  readonly refresh_token_reuse: { readonly familyId: string; readonly revokedTokens: number };
+  readonly detection_store_degraded: {
+    /** The error's message (a driver message, never a secret). */
+    readonly error: string;
+    readonly timeoutMs: number;
+    readonly fallback: 'memory';
+  };
+  readonly detection_store_recovered: { readonly store: 'primary' };
+  readonly ip_blocked_manually: OperatorDetails & {
+    readonly reason: string;
+    readonly durationSeconds: number;
+  };
+  readonly ip_unblocked_manually: OperatorDetails;
+  readonly admin_role_granted: OperatorDetails & { readonly role: string };
+  readonly admin_role_revoked: OperatorDetails & { readonly role: string };
+  readonly user_deleted: OperatorDetails & { readonly revokedTokens: number };
+};
+
+/** What every operator action's details carry: who did it. */
+export interface OperatorDetails {
+  /** The admin's user id, or `cli:<os user>`. */
+  readonly actor: string;
+}
+
+/** One security event of type `T`. */
+export interface SecurityEventOf<T extends SecurityEventType> {
+  readonly type: T;
   readonly severity: Severity;
   /** Epoch milliseconds. */
   readonly at: number;
@@ -20,7 +132,19 @@ export interface SecurityEvent {
   readonly userId: string | null;
   /** Sanitised and length-capped by the emitter (see `sanitizeUserAgent`). */
   readonly userAgent: string | null;
+  /** The rule that decided (`brute_force`, `manual`, …), null when no rule did. */
   readonly rule: string | null;
   readonly requestId: string | null;
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: SecurityEventDetails[T];
 }
+
+/**
+ * Every security decision that is not a plain allow: a union discriminated on `type`, so
+ * `details` is typed per type. `details` never carries a password, token or secret.
+ */
+export type SecurityEvent = { [T in SecurityEventType]: SecurityEventOf<T> }[SecurityEventType];
+
+// Compile-time check: the details map and the table list the same types.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const detailsCoverTable: Same<keyof SecurityEventDetails, SecurityEventType> = true;
+void detailsCoverTable;

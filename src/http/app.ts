@@ -21,6 +21,7 @@ import { installSecurityHeaders } from './plugins/security-headers.ts';
 import type {
   AccountsPort,
   DetectorPort,
+  ErrorTrackerPort,
   HttpMetricsPort,
   JwksPort,
   ReadinessPort,
@@ -58,9 +59,13 @@ export interface AppDependencies {
   readonly logger?: FastifyBaseLogger;
   /** Request metrics (route, method, status, latency); none when metrics are off. */
   readonly metrics?: HttpMetricsPort;
+  /** Error tracking (Sentry); none for no tracking. */
+  readonly errorTracker?: ErrorTrackerPort;
   /** Extra plugins to register under the app (admin routes, metrics) after the core. */
   readonly extend?: (app: App) => Promise<void>;
 }
+
+const NO_ERROR_TRACKING: ErrorTrackerPort = { install: () => {}, setUser: () => {} };
 
 // Errors Fastify raises before routing (a malformed URL) get the same {error, code} shape.
 function answerFrameworkError(_error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
@@ -84,6 +89,8 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandler(app);
+  const errorTracker = deps.errorTracker ?? NO_ERROR_TRACKING;
+  errorTracker.install(app);
   // JSON only: without this, text/plain bodies would reach the schema instead of a 415.
   app.removeContentTypeParser(['text/plain']);
   if (deps.trustProxy === undefined || deps.trustProxy === false) {
@@ -134,6 +141,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
     accounts: deps.accounts,
     tokens: deps.tokens,
     detector,
+    errorTracker,
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   if (deps.extend) await deps.extend(app);

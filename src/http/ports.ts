@@ -1,4 +1,5 @@
 import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
 import type {
   Attempt,
   Decision,
@@ -57,6 +58,14 @@ export interface DetectorPort {
   record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null>;
   /** Refusals known without the store or the body; when given, asked before body parsing. */
   precheckFromMemory?(attempt: Attempt): Refusal | null;
+}
+
+/** The error tracker as the HTTP layer sees it (Sentry, or nothing). */
+export interface ErrorTrackerPort {
+  /** Hooks into the app before the routes: tags every request's scope (id, route). */
+  install(app: FastifyInstance): void;
+  /** Puts the authenticated user's id (only the id) on the current request's scope. */
+  setUser(userId: string): void;
 }
 
 /** State of one dependency for `/ready`. */

@@ -1,30 +1,23 @@
 import { type Logger, pino } from 'pino';
 import type { LogLevel } from '../config/index.ts';
+import { LOG_REDACT_PATHS, REDACTED, scrubString } from './scrubber.ts';
 
-/** Paths pino censors wherever they appear in a log line. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  '*.accessToken',
-  '*.refreshToken',
-  '*.secret',
-  '*.authorization',
-  '*.cookie',
-] as const;
+/** Paths pino censors wherever they appear in a log line (from the shared scrubber). */
+export const REDACTED_PATHS = LOG_REDACT_PATHS;
 
-/** JSON logger for the service; secrets are censored by path before anything is written. */
+/**
+ * JSON logger for the service. Secrets are censored by path before a line is serialised, and
+ * every line then passes the same scrubber as error reports (query strings, `key=value`
+ * secrets, tokens, e-mails masked) before it is written.
+ */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { service: 'flux-auth' },
-      redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+      redact: { paths: [...LOG_REDACT_PATHS], censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: scrubString },
     },
     destination,
   );

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import { InvalidRefreshTokenError } from '../errors.ts';
-import type { SecurityEventBus } from '../events/index.ts';
+import { EVENT_TYPES, type SecurityEventBus } from '../events/index.ts';
 import { RefreshTokenRepository } from './refresh-token-repository.ts';
 
 /** Default refresh token lifetime in milliseconds (30 days). */
@@ -128,7 +128,7 @@ export class RefreshTokens {
     // Never the token or its hash: events reach logs, dashboards and alerts.
     this.#events.publish({
       type: 'refresh_token_reuse',
-      severity: 'high',
+      severity: EVENT_TYPES.refresh_token_reuse.severity,
       at: now,
       ip: context.ip,
       userId,

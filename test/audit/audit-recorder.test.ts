@@ -14,7 +14,17 @@ const event = (i: number): SecurityEvent => ({
   userAgent: 'curl/8',
   rule: 'brute_force',
   requestId: `req-${i}`,
-  details: { count: i, limit: 5 },
+  details: {
+    failures: i,
+    pending: 0,
+    limit: 5,
+    windowMs: 300_000,
+    blockSeconds: 3600,
+    mode: 'enforce',
+    action: 'block',
+    ipKey: `198.51.100.${i % 250}`,
+    route: 'login',
+  },
 });
 
 /**
@@ -72,7 +82,7 @@ forEachDialect((_dialect, open) => {
     let cursor: string | undefined;
     do {
       const page = await listEvents(db.handle.db, { limit: 8, cursor });
-      seen.push(...page.events.map((e) => Number(e.details.count)));
+      seen.push(...page.events.map((e) => Number(e.details.failures)));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => 29 - i));
@@ -114,7 +124,9 @@ forEachDialect((_dialect, open) => {
     });
     for (let i = 0; i < 8; i += 1) recorder.record(event(i));
     await recorder.close();
-    const counts = (await listEvents(db.handle.db, {})).events.map((e) => Number(e.details.count));
+    const counts = (await listEvents(db.handle.db, {})).events.map((e) =>
+      Number(e.details.failures),
+    );
     expect(counts).toEqual([7, 6, 5, 4, 3]);
     expect(dropped.reduce((a, b) => a + b, 0)).toBe(3);
     expect([recorder.writtenCount, recorder.droppedCount]).toEqual([5, 3]);

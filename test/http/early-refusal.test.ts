@@ -99,7 +99,9 @@ describe('a blocked IP is refused before its body is parsed', () => {
     await new Promise((resolve) => setImmediate(resolve));
     // The precheck that cached the block, the 7 answered before parsing, the store's answer.
     const rows = events.filter((e) => e.type === 'blocked_request' && e.ip === ip);
-    expect(rows.reduce((sum, e) => sum + Number(e.details.count), 0)).toBe(9);
+    expect(rows.reduce((sum, e) => sum + Number((e.details as { count?: number }).count), 0)).toBe(
+      9,
+    );
   });
 
   it('the unread body of a refused request is discarded and the connection stays usable', async () => {

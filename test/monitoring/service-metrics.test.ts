@@ -3,18 +3,20 @@ import type { SecurityEvent } from '../../src/events/index.ts';
 import { loginOutcomeOf, ServiceMetrics } from '../../src/monitoring/metrics/index.ts';
 import { parseScrape } from '../helpers/metrics-scrape.ts';
 
-const event = (overrides: Partial<SecurityEvent>): SecurityEvent => ({
-  type: 'brute_force',
-  severity: 'high',
-  at: 0,
-  ip: '192.0.2.1',
-  userId: null,
-  userAgent: null,
-  rule: 'brute_force',
-  requestId: null,
-  details: { action: 'block' },
-  ...overrides,
-});
+// Loosely typed on purpose: the metrics must survive events the types would refuse.
+const event = (overrides: Record<string, unknown>): SecurityEvent =>
+  ({
+    type: 'brute_force',
+    severity: 'high',
+    at: 0,
+    ip: '192.0.2.1',
+    userId: null,
+    userAgent: null,
+    rule: 'brute_force',
+    requestId: null,
+    details: { action: 'block' },
+    ...overrides,
+  }) as unknown as SecurityEvent;
 
 describe('ServiceMetrics', () => {
   it('keeps a registry per instance: two instances never share a counter', async () => {

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events/index.ts';
 import type { AccountGuardLimits, AccountPrecheckResult } from '../../store/index.ts';
 import type { AccountGuardPolicy } from '../policy.ts';
 import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
@@ -82,7 +83,8 @@ export function evaluateAccountGuardRecord(
     throttledUntil: counters.throttleStartedUntil,
     ...thresholds(rule),
     mode,
-    action: 'throttle_started',
+    action: 'throttle_started' as const,
   };
-  return { block: null, events: [{ type: 'account_guard', severity: 'high', details }] };
+  const severity = EVENT_TYPES.account_guard.severity;
+  return { block: null, events: [{ type: 'account_guard', severity, details }] };
 }

@@ -1,5 +1,6 @@
+import { EVENT_TYPES, type RuleEventDetails } from '../../events/index.ts';
 import type { LastLogin } from '../../store/index.ts';
-import type { RuleEvent, RuleRunMode } from './verdict.ts';
+import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /** Where an IP is, when a GeoIP database knows it. */
 export interface GeoLocation {
@@ -32,9 +33,9 @@ export function evaluateAccountTakeover(
   rule: { readonly maxSpeedKmh: number },
   mode: RuleRunMode,
   locate: GeoLocator | null,
-): RuleEvent | null {
+): RuleEventOf<'account_takeover'> | null {
   if (previous === null || previous.ipKey === current.ipKey) return null;
-  const details: Record<string, unknown> = {
+  let details: RuleEventDetails['account_takeover'] = {
     previousIp: previous.ip,
     previousLoginAt: previous.at,
     mode,
@@ -44,12 +45,15 @@ export function evaluateAccountTakeover(
   if (from !== null && to !== null) {
     const km = distanceKm(from, to);
     const hours = Math.max((current.at - previous.at) / 3_600_000, 1 / 3600);
-    details.previousCountry = from.country;
-    details.country = to.country;
-    details.distanceKm = Math.round(km);
-    details.speedKmh = Math.round(km / hours);
-    details.isImpossibleTravel = km / hours > rule.maxSpeedKmh;
-    details.maxSpeedKmh = rule.maxSpeedKmh;
+    details = {
+      ...details,
+      previousCountry: from.country,
+      country: to.country,
+      distanceKm: Math.round(km),
+      speedKmh: Math.round(km / hours),
+      isImpossibleTravel: km / hours > rule.maxSpeedKmh,
+      maxSpeedKmh: rule.maxSpeedKmh,
+    };
   }
-  return { type: 'account_takeover', severity: 'high', details };
+  return { type: 'account_takeover', severity: EVENT_TYPES.account_takeover.severity, details };
 }

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events/index.ts';
 import type { BlockRecord, IpRuleLimits } from '../../store/index.ts';
 import type { AuthRoute } from '../attempt.ts';
 import type { BlockingRulePolicy } from '../policy.ts';
@@ -55,7 +56,11 @@ export function evaluateBotActivity(
     return {
       block: { rule: 'bot_activity', code: 'IP_BLOCKED', message, retryAfterSeconds },
       events: [
-        { type: 'bot_activity', severity: 'high', details: { ...details, action: 'block' } },
+        {
+          type: 'bot_activity',
+          severity: EVENT_TYPES.bot_activity.severity,
+          details: { ...details, action: 'block' },
+        },
       ],
     };
   }

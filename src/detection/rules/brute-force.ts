@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from '../../events/index.ts';
 import type { BlockRecord, IpRuleLimits } from '../../store/index.ts';
 import type { BlockingRulePolicy } from '../policy.ts';
 import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
@@ -57,8 +58,8 @@ export function evaluateBruteForce(
       events: [
         {
           type: 'brute_force',
-          severity: 'high',
-          details: { ...counts, ...thresholds, mode, action: 'block' },
+          severity: EVENT_TYPES.brute_force.severity,
+          details: { ...counts, ...thresholds, mode, action: 'block' as const },
         },
       ],
     };
@@ -75,7 +76,7 @@ export function evaluateBruteForce(
         {
           type: 'brute_force',
           severity: 'medium',
-          details: { ...counts, ...thresholds, mode, action: 'throttle' },
+          details: { ...counts, ...thresholds, mode, action: 'throttle' as const },
         },
       ],
     };
@@ -87,7 +88,7 @@ export function evaluateBruteForce(
         {
           type: 'brute_force',
           severity: 'medium',
-          details: { ...counts, ...thresholds, mode, action: 'none' },
+          details: { ...counts, ...thresholds, mode, action: 'none' as const },
         },
       ],
     };

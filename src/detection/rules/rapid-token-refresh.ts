@@ -1,5 +1,6 @@
+import { EVENT_TYPES } from '../../events/index.ts';
 import type { WindowRulePolicy } from '../policy.ts';
-import type { RuleEvent, RuleRunMode } from './verdict.ts';
+import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /**
  * rapid_token_refresh: `limit` refreshes by one user in the window → high. Fires when the
@@ -9,11 +10,11 @@ export function evaluateRapidTokenRefresh(
   refreshes: number,
   rule: WindowRulePolicy,
   mode: RuleRunMode,
-): RuleEvent | null {
+): RuleEventOf<'rapid_token_refresh'> | null {
   if (refreshes < rule.limit || refreshes % rule.limit !== 0) return null;
   return {
     type: 'rapid_token_refresh',
-    severity: 'high',
+    severity: EVENT_TYPES.rapid_token_refresh.severity,
     details: { refreshes, limit: rule.limit, windowMs: rule.windowMs, mode },
   };
 }

@@ -1,4 +1,5 @@
-import type { RuleEvent, RuleRunMode } from './verdict.ts';
+import { EVENT_TYPES } from '../../events/index.ts';
+import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /** Longest user agent kept in events and logs. */
 export const MAX_USER_AGENT_LENGTH = 256;
@@ -53,7 +54,11 @@ export class UserAgentClassifier {
 }
 
 /** suspicious_user_agent: log only, a low-severity event naming the matched category. */
-export function evaluateUserAgent(category: string | null, mode: RuleRunMode): RuleEvent | null {
+export function evaluateUserAgent(
+  category: string | null,
+  mode: RuleRunMode,
+): RuleEventOf<'suspicious_user_agent'> | null {
   if (category === null) return null;
-  return { type: 'suspicious_user_agent', severity: 'low', details: { category, mode } };
+  const severity = EVENT_TYPES.suspicious_user_agent.severity;
+  return { type: 'suspicious_user_agent', severity, details: { category, mode } };
 }

@@ -1,11 +1,14 @@
-import type { Severity } from '../../events/index.ts';
+import type { RuleEventDetails, RuleEventType, RuleRunMode, Severity } from '../../events/index.ts';
 
-/** A security event a rule asks for; the detector adds time, IP, user, UA and request id. */
-export interface RuleEvent {
-  readonly type: string;
+/** A security event of type `T` a rule asks for; the detector adds time, IP, user, UA, request id. */
+export interface RuleEventOf<T extends RuleEventType> {
+  readonly type: T;
   readonly severity: Severity;
-  readonly details: Readonly<Record<string, unknown>>;
+  readonly details: RuleEventDetails[T];
 }
+
+/** Any event a rule asks for: a union discriminated on `type`. */
+export type RuleEvent = { [T in RuleEventType]: RuleEventOf<T> }[RuleEventType];
 
 /** Machine codes of a refusal (see `src/errors.ts`). */
 export type BlockCode = 'IP_BLOCKED' | 'RATE_LIMITED' | 'ACCOUNT_THROTTLED';
@@ -25,7 +28,7 @@ export interface RuleVerdict {
 }
 
 /** How a rule ran: enforcing, in monitor mode, or for an allowlisted IP (never blocked). */
-export type RuleRunMode = 'enforce' | 'monitor' | 'allowlisted';
+export type { RuleRunMode };
 
 /** Nothing to do. */
 export const NO_VERDICT: RuleVerdict = { block: null, events: [] };

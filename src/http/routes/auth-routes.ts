@@ -2,7 +2,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, UnauthenticatedError } from '../../errors.ts';
 import { deviceIdOf, recordOutcome } from '../plugins/detection-hook.ts';
-import type { AccountsPort, DetectorPort, RequestContext, TokensPort } from '../ports.ts';
+import type {
+  AccountsPort,
+  DetectorPort,
+  ErrorTrackerPort,
+  RequestContext,
+  TokensPort,
+} from '../ports.ts';
 import {
   ErrorBody,
   LoginBody,
@@ -20,6 +26,8 @@ export interface AuthRoutesOptions {
   readonly accounts: AccountsPort;
   readonly tokens: TokensPort;
   readonly detector: DetectorPort;
+  /** Told the user id once a request is authenticated (error reports carry it). */
+  readonly errorTracker: ErrorTrackerPort;
 }
 
 const errors = {
@@ -34,7 +42,7 @@ const hashingErrors = { ...errors, 503: ServiceBusyBody };
 
 /** `/api/auth/*`: signup, login, refresh, logout, me. */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opts) => {
-  const { accounts, tokens, detector } = opts;
+  const { accounts, tokens, detector, errorTracker } = opts;
   const contextOf = (req: { ip: string; id: string; headers: Record<string, unknown> }) =>
     ({
       ip: req.ip,
@@ -63,6 +71,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
           await recordOutcome(detector, request, { kind: 'signup_failed' });
         throw error;
       }
+      errorTracker.setUser(user.id);
       await recordOutcome(detector, request, { kind: 'signup_succeeded', userId: user.id });
       const pair = await tokens.issuePair(user);
       return reply.code(201).send({ user, ...pair });
@@ -91,6 +100,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         }
         throw error;
       }
+      errorTracker.setUser(user.id);
       const deviceId = deviceIdOf(request);
       await recordOutcome(detector, request, {
         kind: 'login_succeeded',
@@ -119,6 +129,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
           request.body.refreshToken,
           contextOf(request),
         );
+        errorTracker.setUser(user.id);
         await recordOutcome(detector, request, { kind: 'refreshed', userId: user.id });
         return { user, ...pair };
       } catch (error) {
@@ -161,6 +172,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request) => {
       const claims = await tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
+      errorTracker.setUser(claims.sub);
       const user = await accounts.getUser(claims.sub);
       if (!user) throw new UnauthenticatedError('The account of this token no longer exists');
       await recordOutcome(detector, request, { kind: 'other' });

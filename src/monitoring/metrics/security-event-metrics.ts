@@ -1,5 +1,10 @@
 import { Counter, type Registry } from 'prom-client';
-import type { SecurityEvent, SecurityEventBus } from '../../events/index.ts';
+import {
+  isSecurityEventType,
+  isSeverity,
+  type SecurityEvent,
+  type SecurityEventBus,
+} from '../../events/index.ts';
 
 interface CounterChild {
   inc(value?: number): void;
@@ -48,12 +53,15 @@ export class SecurityEventMetrics {
 
   /** Counts one event. */
   count(event: SecurityEvent): void {
-    const type = labelOf(event.type, 'other');
-    const severity = labelOf(event.severity, 'other');
-    this.#child('e', type, severity).inc();
-    const rule = labelOf(event.rule ?? event.type, 'other');
+    // Types and severities come from the one table: anything else is one `other` series.
+    const type = isSecurityEventType(event.type) ? event.type : 'other';
+    const severity = isSeverity(event.severity) ? event.severity : 'other';
     const details = event.details as Readonly<Record<string, unknown>> | undefined;
-    this.#child('d', rule, labelOf(details?.action, 'record')).inc();
+    // A rolled-up row stands for `count` occurrences (every refused request is counted).
+    const count = typeof details?.count === 'number' && details.count > 0 ? details.count : 1;
+    this.#child('e', type, severity).inc(count);
+    const rule = labelOf(event.rule ?? event.type, 'other');
+    this.#child('d', rule, labelOf(details?.action, 'record')).inc(count);
   }
 
   #child(kind: 'e' | 'd', a: string, b: string): CounterChild {
