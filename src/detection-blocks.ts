@@ -1,6 +1,6 @@
 import { type Detector, parseBlockTarget } from './detection/index.ts';
 import { ValidationError } from './errors.ts';
-import { type Actor, operatorActionEvent, type SecurityEventBus } from './events/index.ts';
+import { operatorActionEvent, type SecurityEventBus } from './events/index.ts';
 import type { BlocksPort, BlockView } from './http/routes/admin-routes.ts';
 import type { BlockRecord } from './store/index.ts';
 

@@ -278,7 +278,11 @@ async function createDetection(
       ? createEmbeddedBlocks({
           db: database.db,
           clock: overrides.clock ?? Date.now,
-          onError: (error) => logger.error({ err: error }, 'blocks: database write or poll failed'),
+          onError: (error) => {
+            // An outage is logged once by the database itself; the sync catches up after it.
+            if (error instanceof ServiceUnavailableError) return;
+            logger.error({ err: error }, 'blocks: database write or poll failed');
+          },
         })
       : null;
   const store: DetectionStore = embedded

@@ -64,14 +64,11 @@ async function changeRole(command: string, email: string, role: Role): Promise<v
         });
         const user = await accounts.setRole(email, role);
         if (user !== null) {
+          const change = { at: Date.now(), actor: cliActor(), subjectUserId: user.id };
           bus.publish(
-            operatorActionEvent({
-              type: role === 'admin' ? 'admin_role_granted' : 'admin_role_revoked',
-              at: Date.now(),
-              actor: cliActor(),
-              subjectUserId: user.id,
-              details: { role },
-            }),
+            role === 'admin'
+              ? operatorActionEvent({ type: 'admin_role_granted', ...change, details: { role } })
+              : operatorActionEvent({ type: 'admin_role_revoked', ...change, details: { role } }),
           );
         }
         return user;

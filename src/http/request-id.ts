@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import type { TrustProxy } from '../config/index.ts';
-import { parseCidrList } from '../detection/index.ts';
 
 /** Longest accepted incoming `X-Request-Id` (the audit log keeps 64 characters). */
 export const MAX_REQUEST_ID_LENGTH = 64;
@@ -29,10 +29,11 @@ export function createRequestIdGenerator(trustProxy: TrustProxy): (req: Incoming
   };
 }
 
-// A hop count trusts the nearest proxies, so the peer itself whenever it is 1 or more.
+// A hop count trusts the nearest proxies, so the peer itself whenever it is 1 or more. A list
+// is compiled by proxy-addr, as Fastify does for X-Forwarded-For (names such as loopback too).
 function compilePeerTrust(trustProxy: TrustProxy): (address: string) => boolean {
   if (trustProxy === false) return () => false;
   if (typeof trustProxy === 'number') return () => trustProxy >= 1;
-  const ranges = parseCidrList(trustProxy);
-  return (address) => ranges.matches(address);
+  const isTrusted = proxyAddr.compile([...trustProxy]);
+  return (address) => address !== '' && isTrusted(address, 0);
 }

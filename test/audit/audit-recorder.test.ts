@@ -211,7 +211,9 @@ forEachDialect((_dialect, open) => {
     expect(errors.map(([, dropped]) => dropped)).toEqual([0, 1]);
     await restoreTable();
     await recorder.flush();
-    const counts = (await listEvents(db.handle.db, {})).events.map((e) => Number(e.details.count));
+    const counts = (await listEvents(db.handle.db, {})).events.map((e) =>
+      Number(e.details.failures),
+    );
     expect(counts).toEqual([9, 8, 7, 6, 5]);
     expect(recovered).toEqual([{ writtenCount: 5, droppedCount: 5 }]);
     await recorder.close();
