@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -149,15 +148,10 @@ function parseLine(line: string): Json {
   }
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from './attack-redis-server.ts';
+
+/** Re-exported: one definition of a free loopback port for every helper. */
+export { freePort };
 
 /** Resolves once `GET <url>/health` answers 200; throws after about 60 s. */
 export async function waitForHealth(url: string): Promise<void> {
