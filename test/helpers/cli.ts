@@ -12,13 +12,16 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `flux-auth <args>` in a fresh temp directory with only PATH and `env` set. */
+/**
+ * Runs `flux-auth <args>` in a fresh temp directory with only PATH and `env` set (metrics off
+ * unless `env` names a METRICS_PORT: parallel test files must never meet on the default 9464).
+ */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   const cwd = mkdtempSync(join(tmpdir(), 'flux-cli-'));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', METRICS_PORT: 'off', ...env },
     });
     let stdout = '';
     let stderr = '';

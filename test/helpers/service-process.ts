@@ -37,6 +37,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
         PATH: process.env.PATH ?? '',
         DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-sentry-')),
         PORT: String(port),
+        METRICS_PORT: 'off',
         LOG_LEVEL: 'info',
         ...env,
       },
@@ -101,6 +102,7 @@ export function runServiceCommand(
         PATH: process.env.PATH ?? '',
         DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-sentry-')),
         PORT: '0',
+        METRICS_PORT: 'off',
         ...env,
       },
     });
