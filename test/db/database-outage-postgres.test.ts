@@ -53,9 +53,21 @@ describe('PostgreSQL connection loss', () => {
     const error = await running;
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).headers['retry-after']).toMatch(/^\d+$/);
-    // One lost connection is no outage: the probe finds the server and the next query works.
-    const result = await sql<{ one: number }>`select 1 as one`.execute(db.handle.db);
-    expect(result.rows).toEqual([{ one: 1 }]);
+    // One lost connection is no outage: the probe finds the server and queries work again.
+    // pg's pool can hand the dead client out once more before its socket's end is processed
+    // (a busy machine widens that gap): that query is a 503 too, never a crash, and the pool
+    // then drops the client.
+    const answers: unknown[] = [];
+    while (answers.length < 3 && !Array.isArray(answers.at(-1))) {
+      const answer = await sql<{ one: number }>`select 1 as one`.execute(db.handle.db).then(
+        (result) => result.rows,
+        (failure: unknown) => failure,
+      );
+      answers.push(answer);
+    }
+    expect(answers.at(-1)).toEqual([{ one: 1 }]);
+    for (const failure of answers.slice(0, -1))
+      expect(failure).toBeInstanceOf(ServiceUnavailableError);
     expect(db.handle.isAvailable()).toBe(true);
   });
 
