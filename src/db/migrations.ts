@@ -104,6 +104,53 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('ip_blocks').execute();
     },
   },
+  // Every login attempt that reached the password check: the source of failed-login charts and of
+  // the backtest. Compact on purpose (no id): retention deletes by time in batches.
+  '0003_login_outcomes': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('login_outcomes')
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('client_key', 'varchar(64)', (c) => c.notNull())
+        .addColumn('account_key', 'varchar(64)', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('login_outcomes_time_idx')
+        .on('login_outcomes')
+        .column('occurred_at')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('login_outcomes').execute();
+    },
+  },
+  // Every alert message the service tried to send, one row per channel, for the dashboard and
+  // `GET /api/admin/alerts`.
+  '0004_alerts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('alerts')
+        .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('channel', 'varchar(16)', (c) => c.notNull())
+        .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+        .addColumn('rule', 'varchar(64)', (c) => c.notNull())
+        .addColumn('severity', 'varchar(16)', (c) => c.notNull())
+        .addColumn('event_count', 'integer', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('alerts_time_idx')
+        .on('alerts')
+        .columns(['created_at', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('alerts').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

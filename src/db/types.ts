@@ -63,6 +63,34 @@ export interface IpBlockVersionsTable {
   version: number;
 }
 
+/**
+ * One login attempt that reached the password check. `client_key` is the detection key (IP or
+ * /64), `account_key` the account key of `hashAccount` (SHA-256 of the canonical e-mail, never the
+ * address itself).
+ */
+export interface LoginOutcomesTable {
+  occurred_at: number;
+  client_key: string;
+  account_key: string;
+  /** `success` or `failure` (wrong password or unknown account). */
+  outcome: 'success' | 'failure';
+}
+
+/** One alert message tried on one channel. `details` is a JSON object encoded as text. */
+export interface AlertsTable {
+  id: string;
+  created_at: number;
+  channel: 'email' | 'webhook';
+  /** `first` (sent at once), `digest` (window summary) or `test`. */
+  kind: 'first' | 'digest' | 'test';
+  rule: string;
+  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  event_count: number;
+  /** `sent`, `failed` (after every retry) or `dropped` (queue full or shutdown). */
+  outcome: 'sent' | 'failed' | 'dropped';
+  details: string;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -70,6 +98,8 @@ export interface Database {
   security_events: SecurityEventsTable;
   ip_blocks: IpBlocksTable;
   ip_block_versions: IpBlockVersionsTable;
+  login_outcomes: LoginOutcomesTable;
+  alerts: AlertsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
