@@ -16,8 +16,6 @@ import type {
   SetBlockInput,
 } from './counter-store.ts';
 import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
-import { BLOCK_REASONS } from './memory-counter-store.ts';
-import type { RedisClient } from './redis-client.ts';
 import {
   COUNT_REFRESH,
   PRECHECK_ACCOUNT,
@@ -27,7 +25,9 @@ import {
   RECORD_IP,
   SET_BLOCK,
   UNBLOCK,
-} from './redis-scripts.ts';
+} from './lua/index.ts';
+import { BLOCK_REASONS } from './memory-counter-store.ts';
+import type { RedisClient } from './redis-client.ts';
 
 /** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
 export interface RedisCounterStoreOptions {
