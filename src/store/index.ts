@@ -21,11 +21,7 @@ export type {
 } from './counter-store.ts';
 export { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
 export { FleetHeartbeat, type FleetHeartbeatOptions } from './fleet-heartbeat.ts';
-export {
-  BLOCK_REASONS,
-  MemoryCounterStore,
-  type MemoryCounterStoreOptions,
-} from './memory-counter-store.ts';
+export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counter-store.ts';
 export {
   authOptionsFromUrl,
   type ClusterUrlOptions,
@@ -38,3 +34,4 @@ export {
   waitForRedisReady,
 } from './redis-client.ts';
 export { RedisCounterStore, type RedisCounterStoreOptions } from './redis-counter-store.ts';
+export { BLOCK_REASONS } from './rule-thresholds.ts';

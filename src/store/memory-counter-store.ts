@@ -13,12 +13,36 @@ import type {
   IpRecordResult,
   IpRuleLimits,
   IpRuleName,
-  LastLogin,
   RefreshCountInput,
   SetBlockInput,
 } from './counter-store.ts';
 import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
 import { hashToNumber } from './keyed-hash.ts';
+import {
+  type AccountState,
+  keepAfter,
+  newAccountState,
+  recordSuccess,
+  trimPairs,
+} from './memory/account-state.ts';
+import {
+  clearAccount,
+  countSlots,
+  findSlot,
+  type IpWindows,
+  newestTimestamp,
+  readBot,
+  readSlots,
+  trimFront,
+  writeWindows,
+} from './memory/ip-windows.ts';
+import {
+  BLOCK_REASONS,
+  BOT_OVER,
+  BRUTE_BLOCKS,
+  BRUTE_BUSY,
+  GUARD_OVER,
+} from './rule-thresholds.ts';
 
 /** Bounds of the in-process store. Keys over a cap evict the least recently written. */
 export interface MemoryCounterStoreOptions {
@@ -29,29 +53,6 @@ export interface MemoryCounterStoreOptions {
   /** Entries kept per window at most (monitor mode lets windows grow past the limit). */
   readonly maxEntriesPerKey?: number;
   readonly pendingTtlMs?: number;
-}
-
-/** Block reasons by rule, shown to admins. */
-export const BLOCK_REASONS: Readonly<Record<IpRuleName, string>> = {
-  brute_force: 'Too many failed logins',
-  bot_activity: 'Too many credential requests',
-};
-
-// One IP's windows in one flat double array (compact: ~8 bytes per number):
-// [botCount, ...botTimestamps, ...(timestamp, slotId, accountNumber) triples].
-// slotId > 0: recorded failure; slotId < 0: pending reservation -slotId.
-type IpWindows = number[];
-
-interface AccountState {
-  failAt: number[];
-  failIp: string[];
-  knownIp: string[];
-  knownAt: number[];
-  deviceId: string[];
-  deviceAt: number[];
-  last: LastLogin | null;
-  throttledUntil: number;
-  touchedAt: number;
 }
 
 const EMPTY_RESULT_FIELDS = { requests: 0, failures: 0, pending: 0, reservation: null };
@@ -130,13 +131,13 @@ export class MemoryCounterStore implements CounterStore {
       };
     }
     const bot = readBot(this.#ips.get(ipKey), now - botActivity.windowMs);
-    const slots = this.#readSlots(this.#ips.get(ipKey), now - bruteForce.windowMs);
+    const slots = readSlots(this.#ips.get(ipKey), now - bruteForce.windowMs);
     bot.push(now);
     trimFront(bot, this.#maxEntries, 1);
     const requests = bot.length;
     const monitored: IpRuleName[] = [];
     const base = { requests, failures: 0, pending: 0, reservation: null, isBusy: false };
-    if (requests > botActivity.limit) {
+    if (BOT_OVER.test(requests, botActivity.limit)) {
       if (botActivity.isEnforced && !isExempt) {
         this.#ips.set(ipKey, writeWindows(bot, slots), now);
         const block = this.#createBlock(ipKey, 'bot_activity', botActivity, requests, now);
@@ -159,10 +160,10 @@ export class MemoryCounterStore implements CounterStore {
     monitored: IpRuleName[],
   ): IpPrecheckResult {
     const { ipKey, now, bruteForce, isExempt } = input;
-    const { failures, pending } = this.#countSlots(slots, now);
+    const { failures, pending } = countSlots(slots, now, this.#pendingTtlMs);
     const counts = { ...base, failures, pending, isBlockCreated: false, block: null };
     const isEnforced = bruteForce.isEnforced && !isExempt;
-    if (failures >= bruteForce.limit && isEnforced) {
+    if (BRUTE_BLOCKS.test(failures, bruteForce.limit) && isEnforced) {
       this.#ips.set(ipKey, writeWindows(bot, slots), now);
       const block = this.#createBlock(ipKey, 'brute_force', bruteForce, failures, now);
       return {
@@ -174,7 +175,7 @@ export class MemoryCounterStore implements CounterStore {
         monitored,
       };
     }
-    if (failures + pending >= bruteForce.limit) {
+    if (BRUTE_BUSY.test(failures, pending, bruteForce.limit)) {
       if (isEnforced) {
         this.#ips.set(ipKey, writeWindows(bot, slots), now);
         return { ...counts, reservation: null, isBusy: true, monitored };
@@ -194,7 +195,7 @@ export class MemoryCounterStore implements CounterStore {
     this.#noteRetention(Math.max(bruteForce.windowMs, this.#pendingTtlMs));
     const stored = this.#ips.get(ipKey);
     const bot = readBot(stored, Number.NEGATIVE_INFINITY);
-    const slots = this.#readSlots(stored, now - bruteForce.windowMs);
+    const slots = readSlots(stored, now - bruteForce.windowMs);
     const slotId = Number(input.reservation ?? '0');
     const index = findSlot(slots, -slotId);
     const account = this.#accountNumber(input.account);
@@ -209,11 +210,12 @@ export class MemoryCounterStore implements CounterStore {
       }
     } else {
       if (index >= 0) slots.splice(index, 3);
-      if (input.outcome === 'success') cleared = this.#clearAccount(slots, account, now);
+      if (input.outcome === 'success')
+        cleared = clearAccount(slots, account, now, this.#pendingTtlMs);
     }
     this.#ips.set(ipKey, writeWindows(bot, slots), now);
-    const { failures } = this.#countSlots(slots, now);
-    const isOver = input.outcome === 'failure' && failures >= bruteForce.limit;
+    const { failures } = countSlots(slots, now, this.#pendingTtlMs);
+    const isOver = input.outcome === 'failure' && BRUTE_BLOCKS.test(failures, bruteForce.limit);
     const isEnforced = bruteForce.isEnforced && !input.isExempt;
     let block: BlockRecord | null = null;
     if (isOver && isEnforced && this.#activeBlock(ipKey, now) === null) {
@@ -262,7 +264,12 @@ export class MemoryCounterStore implements CounterStore {
       const failures = state.failAt.length;
       const distinctIps = new Set(state.failIp).size;
       let throttleStartedUntil = 0;
-      const isOver = failures >= guard.failureLimit && distinctIps >= guard.distinctIpLimit;
+      const isOver = GUARD_OVER.test(
+        failures,
+        distinctIps,
+        guard.failureLimit,
+        guard.distinctIpLimit,
+      );
       if (isOver && state.throttledUntil <= now) {
         throttleStartedUntil = now + guard.throttleMs;
         state.throttledUntil = throttleStartedUntil;
@@ -364,149 +371,4 @@ export class MemoryCounterStore implements CounterStore {
   #accountNumber(account: string): number {
     return hashToNumber(account, this.#seed);
   }
-
-  #readSlots(windows: IpWindows | undefined, cutoff: number): number[] {
-    const slots: number[] = [];
-    if (windows === undefined) return slots;
-    for (let i = 1 + (windows[0] ?? 0); i + 2 < windows.length; i += 3) {
-      const at = windows[i] ?? 0;
-      if (at > cutoff) slots.push(at, windows[i + 1] ?? 0, windows[i + 2] ?? 0);
-    }
-    return slots;
-  }
-
-  #countSlots(slots: number[], now: number): { failures: number; pending: number } {
-    let failures = 0;
-    let pending = 0;
-    for (let i = 0; i < slots.length; i += 3) {
-      if (isFailure(slots[i] ?? 0, slots[i + 1] ?? 0, now, this.#pendingTtlMs)) failures += 1;
-      else pending += 1;
-    }
-    return { failures, pending };
-  }
-
-  #clearAccount(slots: number[], account: number, now: number): number {
-    let cleared = 0;
-    for (let i = slots.length - 3; i >= 0; i -= 3) {
-      const isMine = slots[i + 2] === account;
-      if (isMine && isFailure(slots[i] ?? 0, slots[i + 1] ?? 0, now, this.#pendingTtlMs)) {
-        slots.splice(i, 3);
-        cleared += 1;
-      }
-    }
-    return cleared;
-  }
-}
-
-function isFailure(at: number, slotId: number, now: number, pendingTtlMs: number): boolean {
-  return slotId > 0 || at <= now - pendingTtlMs;
-}
-
-function findSlot(slots: number[], slotId: number): number {
-  if (slotId === 0) return -1;
-  for (let i = 0; i < slots.length; i += 3) if (slots[i + 1] === slotId) return i;
-  return -1;
-}
-
-function readBot(windows: IpWindows | undefined, cutoff: number): number[] {
-  const bot: number[] = [];
-  if (windows === undefined) return bot;
-  const count = windows[0] ?? 0;
-  for (let i = 1; i <= count; i += 1) {
-    const at = windows[i] ?? 0;
-    if (at > cutoff) bot.push(at);
-  }
-  return bot;
-}
-
-function writeWindows(bot: number[], slots: number[]): IpWindows {
-  // Exact-length array: push() would over-allocate capacity for a million keys.
-  const out = new Array<number>(1 + bot.length + slots.length);
-  out[0] = bot.length;
-  for (let i = 0; i < bot.length; i += 1) out[1 + i] = bot[i] ?? 0;
-  for (let i = 0; i < slots.length; i += 1) out[1 + bot.length + i] = slots[i] ?? 0;
-  return out;
-}
-
-function newestTimestamp(windows: IpWindows): number {
-  let newest = 0;
-  const count = windows[0] ?? 0;
-  for (let i = 1; i <= count; i += 1) newest = Math.max(newest, windows[i] ?? 0);
-  for (let i = 1 + count; i < windows.length; i += 3) newest = Math.max(newest, windows[i] ?? 0);
-  return newest;
-}
-
-function trimFront(values: number[], max: number, stride: number): void {
-  if (values.length > max) values.splice(0, values.length - Math.floor(max / stride) * stride);
-}
-
-function keepAfter(times: number[], values: string[], cutoff: number): void {
-  let drop = 0;
-  while (drop < times.length && (times[drop] ?? 0) <= cutoff) drop += 1;
-  times.splice(0, drop);
-  values.splice(0, drop);
-}
-
-function trimPairs(times: number[], values: string[], max: number): void {
-  if (times.length <= max) return;
-  times.splice(0, times.length - max);
-  values.splice(0, values.length - max);
-}
-
-function newAccountState(): AccountState {
-  return {
-    failAt: [],
-    failIp: [],
-    knownIp: [],
-    knownAt: [],
-    deviceId: [],
-    deviceAt: [],
-    last: null,
-    throttledUntil: 0,
-    touchedAt: 0,
-  };
-}
-
-function recordSuccess(state: AccountState, input: AccountRecordInput): AccountRecordResult {
-  const { now } = input;
-  upsertRecent(state.knownIp, state.knownAt, input.ipKey, now, now - input.knownIpTtlMs);
-  trimPairs(state.knownAt, state.knownIp, input.knownIpMax);
-  let isNewDevice = false;
-  let distinctDevices = 0;
-  if (input.deviceId !== null) {
-    const cutoff = now - input.devicesWindowMs;
-    const seen = state.deviceId.indexOf(input.deviceId);
-    isNewDevice = seen < 0 || (state.deviceAt[seen] ?? 0) <= cutoff;
-    upsertRecent(state.deviceId, state.deviceAt, input.deviceId, now, cutoff);
-    trimPairs(state.deviceAt, state.deviceId, input.knownIpMax);
-    distinctDevices = state.deviceId.length;
-  }
-  const previousLogin = state.last;
-  state.last = { ip: input.ip, ipKey: input.ipKey, at: now };
-  return {
-    failures: state.failAt.length,
-    distinctIps: new Set(state.failIp).size,
-    throttleStartedUntil: 0,
-    previousLogin,
-    distinctDevices,
-    isNewDevice,
-  };
-}
-
-/** Keeps (value, time) pairs newer than `cutoff`, with `value` moved to the end at `now`. */
-function upsertRecent(
-  values: string[],
-  times: number[],
-  value: string,
-  now: number,
-  cutoff: number,
-): void {
-  for (let i = values.length - 1; i >= 0; i -= 1) {
-    if (values[i] === value || (times[i] ?? 0) <= cutoff) {
-      values.splice(i, 1);
-      times.splice(i, 1);
-    }
-  }
-  values.push(value);
-  times.push(now);
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type {
   AccountPrecheckInput,
   AccountPrecheckResult,
@@ -10,8 +10,6 @@ import type {
   IpPrecheckResult,
   IpRecordInput,
   IpRecordResult,
-  IpRuleLimits,
-  IpRuleName,
   RefreshCountInput,
   SetBlockInput,
 } from './counter-store.ts';
@@ -20,14 +18,33 @@ import {
   COUNT_REFRESH,
   PRECHECK_ACCOUNT,
   PRECHECK_COUNT_RADIX,
-  precheckIpScript,
   RECORD_ACCOUNT,
   RECORD_IP,
   SET_BLOCK,
   UNBLOCK,
 } from './lua/index.ts';
-import { BLOCK_REASONS } from './memory-counter-store.ts';
+import { BlockIndex } from './redis/block-index.ts';
+import { blockOfState } from './redis/ip-state.ts';
+import { PrecheckScripts } from './redis/precheck-scripts.ts';
+import {
+  asArray,
+  decodeAccountRecord,
+  decodeBlock,
+  decodePrecheck,
+  flag,
+  num,
+  slotAccount,
+} from './redis/replies.ts';
+import {
+  isNoScript,
+  isSyntaxError,
+  runScript,
+  type Script,
+  script,
+} from './redis/script-runner.ts';
+import { ThrottleDirectory } from './redis/throttle-directory.ts';
 import type { RedisClient } from './redis-client.ts';
+import { BLOCK_REASONS } from './rule-thresholds.ts';
 
 /** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
 export interface RedisCounterStoreOptions {
@@ -48,26 +65,8 @@ export interface RedisCounterStoreOptions {
    * true; on an older Redis the store turns it off by itself at the first syntax error.
    */
   readonly setNxGet?: boolean;
-}
-
-/** This instance's copy of the throttled-account directory (account → throttle end ms). */
-interface ThrottleSnapshot {
-  readonly until: Map<string, number>;
-  /** More throttled accounts than the cache holds: read every account instead. */
-  readonly isOverflow: boolean;
-  /** `performance.now()` when the read started. */
-  readonly readAt: number;
-}
-
-interface Script {
-  readonly lua: string;
-  readonly sha: string;
-  /** Writes with `SET … NX GET` (Redis 7.0+). */
-  readonly usesSetNxGet?: boolean;
-}
-
-function script(lua: string, usesSetNxGet = false): Script {
-  return { lua, sha: createHash('sha1').update(lua).digest('hex'), usesSetNxGet };
+  /** Monotonic clock (ms) of the throttle directory's age; default `performance.now`. */
+  readonly monotonic?: () => number;
 }
 
 const SCRIPTS = {
@@ -81,7 +80,7 @@ const SCRIPTS = {
 
 /**
  * `CounterStore` on Redis (standalone or Cluster, ioredis 5). Each operation is one Lua
- * script (EVALSHA, EVAL on NOSCRIPT) over keys of one hash tag: `fa:{ip:1.2.3.4}:fail`.
+ * script (EVALSHA, EVAL on NOSCRIPT) over keys of one hash tag: `fa:{ip:1.2.3.4}:s`.
  * Creating or lifting a block also updates the block index (another slot) in the background.
  */
 export class RedisCounterStore implements CounterStore {
@@ -90,15 +89,10 @@ export class RedisCounterStore implements CounterStore {
   readonly #maxEntries: number;
   readonly #pendingTtlMs: number;
   readonly #instance = randomBytes(6).toString('base64url');
-  readonly #throttleCacheMs: number;
-  readonly #maxThrottles: number;
+  readonly #precheckScripts: PrecheckScripts;
+  readonly #throttles: ThrottleDirectory;
+  readonly #index: BlockIndex;
   #sequence = 0;
-  #setNxGet: boolean;
-  /** Precheck scripts by limits (one per policy); the last pair of limit objects seen. */
-  readonly #precheckScripts = new Map<string, Script>();
-  #lastLimits: { bot: IpRuleLimits; bruteForce: IpRuleLimits; script: Script } | null = null;
-  #throttles: ThrottleSnapshot = { until: new Map(), isOverflow: true, readAt: -Infinity };
-  #refreshing: Promise<ThrottleSnapshot> | null = null;
 
   /** Throws when `keyPrefix` contains a brace (it would break the hash tags). */
   constructor(client: RedisClient, options: RedisCounterStoreOptions = {}) {
@@ -114,9 +108,19 @@ export class RedisCounterStore implements CounterStore {
     }
     this.#maxEntries = maxEntries;
     this.#pendingTtlMs = options.pendingTtlMs ?? DEFAULT_PENDING_TTL_MS;
-    this.#throttleCacheMs = options.throttleCacheMs ?? 1000;
-    this.#maxThrottles = options.maxCachedThrottles ?? 10_000;
-    this.#setNxGet = options.setNxGet ?? true;
+    this.#precheckScripts = new PrecheckScripts({
+      pendingTtlMs: this.#pendingTtlMs,
+      maxEntries,
+      setNxGet: options.setNxGet ?? true,
+    });
+    this.#throttles = new ThrottleDirectory({
+      client,
+      key: `${prefix}throttled`,
+      maxAgeMs: options.throttleCacheMs ?? 1000,
+      maxEntries: options.maxCachedThrottles ?? 10_000,
+      monotonic: options.monotonic,
+    });
+    this.#index = new BlockIndex(client, `${prefix}blocks`);
   }
 
   /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
@@ -126,11 +130,11 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.precheckIp`. */
   precheckIp(input: IpPrecheckInput): Promise<IpPrecheckResult> {
-    let script: Script;
+    let s: Script;
     let args: [string, string, string, string, string];
     let reservation: string;
     try {
-      script = this.#precheckScript(input.botActivity, input.bruteForce);
+      s = this.#precheckScripts.get(input.botActivity, input.bruteForce);
       reservation = input.account === null ? '' : this.#nextId();
       args = [
         this.#ipKey(input.ipKey),
@@ -144,9 +148,9 @@ export class RedisCounterStore implements CounterStore {
     }
     // Not `async`: one `then` on the client's promise instead of two async frames. The
     // callbacks stay inline: a named closure gets a `__name` call per request under tsx.
-    return this.#client.evalsha(script.sha, 1, ...args).then(
+    return this.#client.evalsha(s.sha, 1, ...args).then(
       (reply: unknown) => this.#precheckResult(input.ipKey, reservation, reply),
-      (error: unknown) => this.#precheckRetry(error, input, script, args, reservation),
+      (error: unknown) => this.#precheckRetry(error, input, s, args, reservation),
     );
   }
 
@@ -158,67 +162,34 @@ export class RedisCounterStore implements CounterStore {
   async #precheckRetry(
     error: unknown,
     input: IpPrecheckInput,
-    script: Script,
+    s: Script,
     args: readonly string[],
     reservation: string,
   ): Promise<IpPrecheckResult> {
     try {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      const reply = await this.#client.eval(script.lua, 1, ...args);
+      if (!isNoScript(error)) throw error;
+      const reply = await this.#client.eval(s.lua, 1, ...args);
       return this.#precheckResult(input.ipKey, reservation, reply);
     } catch (failure) {
       // Decided by the script that failed, not the store's current choice: calls already in
       // flight with the NX GET script when the first one switched must retry too.
-      if (script.usesSetNxGet !== true || !isSyntaxError(failure)) throw failure;
-      if (this.#setNxGet) {
-        this.#setNxGet = false;
-        this.#lastLimits = null;
-      }
+      if (s.usesSetNxGet !== true || !isSyntaxError(failure)) throw failure;
+      this.#precheckScripts.disableSetNxGet();
       return this.precheckIp(input);
     }
   }
 
   #precheckResult(ipKey: string, reservation: string, reply: unknown): IpPrecheckResult {
-    if (typeof reply === 'number') {
-      // ok | reserved | busy, packed: see `precheckIpScript`.
-      const flags = reply % 16;
-      let counts = (reply - flags) / 16;
-      const requests = counts % PRECHECK_COUNT_RADIX;
-      counts = (counts - requests) / PRECHECK_COUNT_RADIX;
-      const failures = counts % PRECHECK_COUNT_RADIX;
-      const status = flags & 3;
-      return {
-        block: null,
-        isBlockCreated: false,
-        requests,
-        failures,
-        pending: (counts - failures) / PRECHECK_COUNT_RADIX,
-        reservation: status === 1 ? reservation : null,
-        isBusy: status === 2,
-        monitored: MONITORED[flags >> 2] as readonly IpRuleName[],
-      };
-    }
-    // blocked | created: {status, requests, failures, pending, monBot, monBrute, ...block}
-    const fields = asArray(reply);
-    const isCreated = String(fields[0]) === 'created';
-    const block = this.#block(ipKey, fields, 6);
-    if (isCreated && block !== null) this.#indexBlock(block);
-    return {
-      block,
-      isBlockCreated: isCreated,
-      requests: num(fields[1]),
-      failures: num(fields[2]),
-      pending: num(fields[3]),
-      reservation: null,
-      isBusy: false,
-      monitored: MONITORED[num(fields[4]) + 2 * num(fields[5])] as readonly IpRuleName[],
-    };
+    const result = decodePrecheck(ipKey, reservation, reply);
+    if (result.isBlockCreated && result.block !== null) this.#index.note(result.block);
+    return result;
   }
 
   /** See `CounterStore.recordIp`. */
   async recordIp(input: IpRecordInput): Promise<IpRecordResult> {
     const bf = input.bruteForce;
-    const reply = await this.#run(
+    const reply = await runScript(
+      this.#client,
       SCRIPTS.recordIp,
       [this.#ipKey(input.ipKey)],
       [
@@ -238,8 +209,8 @@ export class RedisCounterStore implements CounterStore {
       ],
     );
     const fields = asArray(reply);
-    const block = fields.length > 3 ? this.#block(input.ipKey, fields, 3) : null;
-    if (block !== null) this.#indexBlock(block);
+    const block = fields.length > 3 ? decodeBlock(input.ipKey, fields, 3) : null;
+    if (block !== null) this.#index.note(block);
     return {
       failures: num(fields[0]),
       cleared: num(fields[1]),
@@ -248,29 +219,18 @@ export class RedisCounterStore implements CounterStore {
     };
   }
 
-  /**
-   * See `CounterStore.isSurelyUnthrottled`: true while this instance's copy of the
-   * throttled-account directory is fresh (under half its maximum age), complete, and does not
-   * list the account. Otherwise `precheckAccount` refreshes the copy or reads the account.
-   */
+  /** See `CounterStore.isSurelyUnthrottled` and `ThrottleDirectory`. */
   isSurelyUnthrottled(account: string, now: number): boolean {
-    const snapshot = this.#throttles;
-    return (
-      this.#isFresh(performance.now() - snapshot.readAt) &&
-      !snapshot.isOverflow &&
-      (snapshot.until.get(account) ?? 0) <= now
-    );
+    return this.#throttles.isSurelyUnthrottled(account, now);
   }
 
   /** See `CounterStore.precheckAccount`. */
   async precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     if (input.onlyIfThrottled === true) {
-      const snapshot = await this.#throttleSnapshot(input.now);
-      const until = snapshot.until.get(input.account) ?? 0;
-      if (!snapshot.isOverflow && until <= input.now) return NOT_THROTTLED;
+      if (await this.#throttles.isUnthrottled(input.account, input.now)) return NOT_THROTTLED;
     }
     const keys = this.#accountKeys(input.account).slice(0, 4);
-    const reply = await this.#run(SCRIPTS.precheckAccount, keys, [
+    const reply = await runScript(this.#client, SCRIPTS.precheckAccount, keys, [
       input.now,
       input.ipKey,
       input.guard.windowMs,
@@ -288,7 +248,8 @@ export class RedisCounterStore implements CounterStore {
   /** See `CounterStore.recordAccount`. */
   async recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
     const { guard } = input;
-    const reply = await this.#run(SCRIPTS.recordAccount, this.#accountKeys(input.account), [
+    const keys = this.#accountKeys(input.account);
+    const reply = await runScript(this.#client, SCRIPTS.recordAccount, keys, [
       input.now,
       input.outcome,
       input.ipKey,
@@ -304,64 +265,42 @@ export class RedisCounterStore implements CounterStore {
       this.#nextId(),
       this.#maxEntries,
     ]);
-    const fields = asArray(reply);
-    const started = num(fields[2]);
-    if (started > 0) this.#publishThrottle(input.account, started, input.now);
-    const prevIpKey = String(fields[4] ?? '');
-    return {
-      failures: num(fields[0]),
-      distinctIps: num(fields[1]),
-      throttleStartedUntil: started,
-      previousLogin:
-        prevIpKey === '' ? null : { ip: String(fields[3]), ipKey: prevIpKey, at: num(fields[5]) },
-      distinctDevices: num(fields[6]),
-      isNewDevice: num(fields[7]) === 1,
-    };
+    const result = decodeAccountRecord(reply);
+    // The failure is counted already: a failed directory write must not reject this call.
+    const started = result.throttleStartedUntil;
+    if (started > 0) this.#throttles.publish(input.account, started, input.now);
+    return result;
   }
 
   /** See `CounterStore.countRefresh`. */
   async countRefresh(input: RefreshCountInput): Promise<number> {
     const key = `${this.#prefix}{user:${input.userId}}:refresh`;
-    const reply = await this.#run(
-      SCRIPTS.countRefresh,
-      [key],
-      [input.now, input.windowMs, this.#nextId(), this.#maxEntries],
-    );
-    return num(reply);
+    const args = [input.now, input.windowMs, this.#nextId(), this.#maxEntries];
+    return num(await runScript(this.#client, SCRIPTS.countRefresh, [key], args));
   }
 
   /** See `CounterStore.getBlock`. */
   async getBlock(ipKey: string, now: number): Promise<BlockRecord | null> {
-    const raw = await this.#client.get(this.#ipKey(ipKey));
-    // `<bot>|<slots>|<block json>`: the block is everything after the second '|'.
-    const at = raw === null ? -1 : raw.indexOf('|', raw.indexOf('|') + 1);
-    const json = raw === null || at < 0 ? '' : raw.slice(at + 1);
-    const block = json === '' ? null : this.#block(ipKey, asArray(JSON.parse(json)), 0);
-    return block !== null && block.expiresAt > now ? block : null;
+    return blockOfState(ipKey, await this.#client.get(this.#ipKey(ipKey)), now);
   }
 
   /** See `CounterStore.listBlocks`. Trims expired and lifted entries from the index. */
   async listBlocks(now: number): Promise<BlockRecord[]> {
-    const index = this.#indexKey();
-    await this.#client.zremrangebyscore(index, '-inf', now);
-    const ipKeys = await this.#client.zrange(index, 0, -1);
+    const ipKeys = await this.#index.live(now);
     const blocks = await Promise.all(ipKeys.map((ipKey) => this.getBlock(ipKey, now)));
-    const gone = ipKeys.filter((_, i) => blocks[i] === null);
-    if (gone.length > 0) await this.#client.zrem(index, ...gone);
+    await this.#index.forget(ipKeys.filter((_, i) => blocks[i] === null));
     return blocks.filter((b): b is BlockRecord => b !== null);
   }
 
-  /**
-   * See `CounterStore.countBlocks`: the index scored by expiry, counted past `now`. An unblock
-   * removes its entry and a replaced block moves its score, so only live blocks count.
-   */
+  /** See `CounterStore.countBlocks` and `BlockIndex.count`. */
   countBlocks(now: number): Promise<number> {
-    return this.#client.zcount(this.#indexKey(), `(${now}`, '+inf');
+    return this.#index.count(now);
   }
 
   /** See `CounterStore.setBlock`. */
   async setBlock(input: SetBlockInput): Promise<BlockRecord> {
-    const reply = await this.#run(
+    const reply = await runScript(
+      this.#client,
       SCRIPTS.setBlock,
       [this.#ipKey(input.ipKey)],
       [
@@ -375,53 +314,22 @@ export class RedisCounterStore implements CounterStore {
         flag(input.manual),
       ],
     );
-    const block = this.#block(input.ipKey, asArray(reply), 0);
+    const block = decodeBlock(input.ipKey, asArray(reply), 0);
     if (block === null) throw new Error('Redis returned no block');
-    await this.#client.zadd(this.#indexKey(), block.expiresAt, block.ipKey);
+    await this.#index.add(block);
     return block;
   }
 
   /** See `CounterStore.unblock`. */
   async unblock(ipKey: string, now: number): Promise<boolean> {
-    const reply = await this.#run(SCRIPTS.unblock, [this.#ipKey(ipKey)], [now]);
-    await this.#client.zrem(this.#indexKey(), ipKey);
+    const reply = await runScript(this.#client, SCRIPTS.unblock, [this.#ipKey(ipKey)], [now]);
+    await this.#index.remove(ipKey);
     return num(reply) === 1;
   }
 
   /** PING; rejects when Redis does not answer. */
   async ping(): Promise<void> {
     await this.#client.ping();
-  }
-
-  /** The precheck script for these limits (built and hashed once per distinct set). */
-  #precheckScript(bot: IpRuleLimits, bruteForce: IpRuleLimits): Script {
-    const last = this.#lastLimits;
-    if (last !== null && last.bot === bot && last.bruteForce === bruteForce) return last.script;
-    const config = {
-      botLimit: bot.limit,
-      botWindowMs: bot.windowMs,
-      botBlockMs: bot.blockMs,
-      botEnforced: bot.isEnforced,
-      bruteLimit: bruteForce.limit,
-      bruteWindowMs: bruteForce.windowMs,
-      bruteBlockMs: bruteForce.blockMs,
-      bruteEnforced: bruteForce.isEnforced,
-      pendingTtlMs: this.#pendingTtlMs,
-      maxEntries: this.#maxEntries,
-      botReason: BLOCK_REASONS.bot_activity,
-      bruteReason: BLOCK_REASONS.brute_force,
-      setNxGet: this.#setNxGet,
-    };
-    const key = JSON.stringify(config);
-    let found = this.#precheckScripts.get(key);
-    if (found === undefined) {
-      // Policies change rarely; a caller passing ever-new limits must not grow this forever.
-      if (this.#precheckScripts.size >= 64) this.#precheckScripts.clear();
-      found = script(precheckIpScript(config), config.setNxGet);
-      this.#precheckScripts.set(key, found);
-    }
-    this.#lastLimits = { bot, bruteForce, script: found };
-    return found;
   }
 
   #nextId(): string {
@@ -434,122 +342,11 @@ export class RedisCounterStore implements CounterStore {
     return `${this.#prefix}{ip:${ipKey}}:s`;
   }
 
-  #throttleKey(): string {
-    return `${this.#prefix}throttled`;
-  }
-
-  /**
-   * The throttled-account directory, at most `throttleCacheMs` old: refreshed in the
-   * background after half that age, awaited (one read shared by all callers) after it.
-   */
-  async #throttleSnapshot(now: number): Promise<ThrottleSnapshot> {
-    const age = performance.now() - this.#throttles.readAt;
-    if (this.#isFresh(age)) return this.#throttles;
-    const refresh = this.#refreshThrottles(now);
-    if (age < this.#throttleCacheMs) {
-      refresh.catch(() => {});
-      return this.#throttles;
-    }
-    return refresh;
-  }
-
-  /** Young enough to use without refreshing: under half the directory copy's maximum age. */
-  #isFresh(ageMs: number): boolean {
-    return ageMs < this.#throttleCacheMs / 2;
-  }
-
-  #refreshThrottles(now: number): Promise<ThrottleSnapshot> {
-    if (this.#refreshing !== null) return this.#refreshing;
-    const readAt = performance.now();
-    const max = this.#maxThrottles;
-    this.#refreshing = this.#client
-      .zrangebyscore(this.#throttleKey(), `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, max + 1)
-      .then((flat) => {
-        const until = new Map<string, number>();
-        for (let i = 0; i + 1 < flat.length; i += 2) until.set(String(flat[i]), num(flat[i + 1]));
-        // Throttles published locally meanwhile are newer than this read: keep them.
-        for (const [account, end] of this.#throttles.until) {
-          if (end > (until.get(account) ?? 0) && end > now) until.set(account, end);
-        }
-        if (readAt > this.#throttles.readAt) {
-          this.#throttles = { until, isOverflow: flat.length / 2 > max, readAt };
-        }
-        return this.#throttles;
-      })
-      .finally(() => {
-        this.#refreshing = null;
-      });
-    return this.#refreshing;
-  }
-
-  /**
-   * Adds a started throttle to the directory every instance reads (another slot). This
-   * instance sees it at once (local copy, synchronously); the Redis write is fire-and-forget:
-   * the failure is already counted, so a failed write must not reject `recordAccount` (the
-   * resilient store would count it again in memory). Other instances still see the throttle
-   * on their full read of the account; only their `onlyIfThrottled` shortcut misses it.
-   */
-  #publishThrottle(account: string, until: number, now: number): void {
-    this.#throttles.until.set(account, until);
-    const key = this.#throttleKey();
-    this.#client.zadd(key, 'GT', until, account).catch(() => {});
-    this.#client.zremrangebyscore(key, '-inf', now).catch(() => {});
-  }
-
   #accountKeys(account: string): string[] {
     const base = `${this.#prefix}{acct:${account}}:`;
     return ['throttle', 'known', 'fail', 'failips', 'devices', 'last'].map((s) => base + s);
   }
-
-  #indexKey(): string {
-    return `${this.#prefix}blocks`;
-  }
-
-  #indexBlock(block: BlockRecord): void {
-    // Another slot than the IP keys, so not in the script; a lost write is trimmed on read.
-    this.#client.zadd(this.#indexKey(), block.expiresAt, block.ipKey).catch(() => {});
-  }
-
-  #block(ipKey: string, fields: readonly unknown[], at: number): BlockRecord | null {
-    const expiresAt = fields[at + 3];
-    if (expiresAt === null || expiresAt === undefined) return null;
-    return {
-      ipKey,
-      rule: String(fields[at]),
-      reason: String(fields[at + 1]),
-      createdAt: num(fields[at + 2]),
-      expiresAt: num(expiresAt),
-      manual: String(fields[at + 4]) === '1',
-      evidence: {
-        count: num(fields[at + 5]),
-        limit: num(fields[at + 6]),
-        windowMs: num(fields[at + 7]),
-      },
-    };
-  }
-
-  async #run(
-    s: Script,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
-    try {
-      return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (error) {
-      // After a Redis restart or failover the script cache is empty.
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.#client.eval(s.lua, keys.length, ...keys, ...args);
-    }
-  }
 }
-
-/** `monitored` by bit set (1 bot_activity, 2 brute_force), shared and frozen. */
-const MONITORED: readonly (readonly IpRuleName[])[] = [
-  Object.freeze([]),
-  Object.freeze(['bot_activity'] as const),
-  Object.freeze(['brute_force'] as const),
-  Object.freeze(['bot_activity', 'brute_force'] as const),
-];
 
 const NOT_THROTTLED: AccountPrecheckResult = Object.freeze({
   throttledUntil: 0,
@@ -557,28 +354,3 @@ const NOT_THROTTLED: AccountPrecheckResult = Object.freeze({
   failures: 0,
   distinctIps: 0,
 });
-
-/** The account as stored in a failure slot: never ',', ';' or '|' (the separators). */
-function slotAccount(account: string): string {
-  // Raw values never hold '%' and escaped ones always do, so two accounts never collide.
-  return /[,;|%]/.test(account) ? encodeURIComponent(account) : account;
-}
-
-/** Redis's answer to an option it does not know (here: `SET … NX GET` before 7.0). */
-function isSyntaxError(error: unknown): boolean {
-  return error instanceof Error && /syntax error/i.test(error.message);
-}
-
-function flag(value: boolean): string {
-  return value ? '1' : '0';
-}
-
-function num(value: unknown): number {
-  const n = typeof value === 'number' ? value : Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
-}
-
-function asArray(reply: unknown): unknown[] {
-  if (!Array.isArray(reply)) throw new Error('Unexpected Redis script reply');
-  return reply;
-}

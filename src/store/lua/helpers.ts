@@ -1,3 +1,5 @@
+import { STALE_PENDING } from '../rule-thresholds.ts';
+
 /**
  * Shared parts of the Lua scripts of `RedisCounterStore` (one file per script beside this one).
  * Each script is one operation, one round trip, atomic.
@@ -43,7 +45,7 @@ local function readSlots(raw, now, window, pendingTtl)
   for st, at, id, acct in string.gmatch(raw, '(%d)(%d+),([^,;]*),([^;]*);') do
     at = tonumber(at)
     if at > now - window then
-      if st == '0' and at <= now - pendingTtl then
+      if st == '0' and ${STALE_PENDING.lua('at', 'now', 'pendingTtl')} then
         st = '1'
         changed = true
       end

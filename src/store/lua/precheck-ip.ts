@@ -1,3 +1,4 @@
+import { BOT_OVER, BRUTE_BLOCKS, BRUTE_BUSY, STALE_PENDING } from '../rule-thresholds.ts';
 import { LUA_SPLIT_STATE, LUA_STAMP_NOW, luaBlockLiteral, luaNumber } from './helpers.ts';
 
 /** The numbers `precheckIpScript` bakes into its script text. */
@@ -106,7 +107,7 @@ if count > ${n(c.maxEntries)} then
   count = ${n(c.maxEntries)}
 end
 local requests, monBot = count, 0
-if requests > ${n(c.botLimit)} then
+if ${BOT_OVER.lua('requests', n(c.botLimit))} then
   if ${c.botEnforced} and not exempt then
     local b = ${luaBlockLiteral('bot_activity', c.botReason, 'requests', c.botLimit, c.botWindowMs, c.botBlockMs)}
     redis.call('SET', KEYS[1], s .. '|' .. sltRaw .. '|' .. cjson.encode(b), 'PX',
@@ -122,11 +123,11 @@ end
 -- Failure slots \`<state><at>,<id>,<account>;\` in the window; a pending reservation older
 -- than the pending TTL counts as a failure.
 local parts, k, failures, pending, changed = {}, 0, 0, 0, false
-local oldest, stale = now - ${n(c.bruteWindowMs)}, now - ${n(c.pendingTtlMs)}
+local oldest = now - ${n(c.bruteWindowMs)}
 for st, at, sid, sacct in string.gmatch(sltRaw, '(%d)(%d+),([^,;]*),([^;]*);') do
   local ms = tonumber(at)
   if ms > oldest then
-    if st == '0' and ms <= stale then
+    if st == '0' and ${STALE_PENDING.lua('ms', 'now', n(c.pendingTtlMs))} then
       st = '1'
       changed = true
     end
@@ -138,14 +139,14 @@ for st, at, sid, sacct in string.gmatch(sltRaw, '(%d)(%d+),([^,;]*),([^;]*);') d
   end
 end
 local enforced = ${c.bruteEnforced} and not exempt
-if failures >= ${n(c.bruteLimit)} and enforced then
+if ${BRUTE_BLOCKS.lua('failures', n(c.bruteLimit))} and enforced then
   local b = ${luaBlockLiteral('brute_force', c.bruteReason, 'failures', c.bruteLimit, c.bruteWindowMs, c.bruteBlockMs)}
   redis.call('SET', KEYS[1], s .. '|' .. sltRaw .. '|' .. cjson.encode(b), 'PX',
     math.max(keep, ${n(c.bruteBlockMs)}))
   return {'created', requests, failures, pending, monBot, 0, unpack(b)}
 end
 local status, monBrute = 1, 0
-if failures + pending >= ${n(c.bruteLimit)} then
+if ${BRUTE_BUSY.lua('failures', 'pending', n(c.bruteLimit))} then
   if enforced then status = 2 else monBrute = 1 end
 end
 local slots

@@ -1,3 +1,5 @@
+import { GUARD_OVER } from '../rule-thresholds.ts';
+
 /**
  * Records a login outcome on an account.
  * KEYS[1] throttle string, KEYS[2] known IPs zset, KEYS[3] failure zset,
@@ -25,7 +27,7 @@ if ARGV[2] == 'failure' then
   local failures = redis.call('ZCARD', KEYS[3])
   local distinct = redis.call('ZCARD', KEYS[4])
   local started = 0
-  if failures >= tonumber(ARGV[6]) and distinct >= tonumber(ARGV[7]) then
+  if ${GUARD_OVER.lua('failures', 'distinct', 'tonumber(ARGV[6])', 'tonumber(ARGV[7])')} then
     local current = tonumber(redis.call('GET', KEYS[1]) or '0')
     if current <= now then
       started = now + tonumber(ARGV[9])

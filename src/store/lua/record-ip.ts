@@ -1,3 +1,4 @@
+import { BRUTE_BLOCKS } from '../rule-thresholds.ts';
 import { IP_HELPERS } from './helpers.ts';
 
 /**
@@ -47,7 +48,7 @@ if encoded then
     if slots[i][1] == '1' then failures = failures + 1 end
   end
 end
-local over = ARGV[3] == 'failure' and failures >= limit
+local over = ARGV[3] == 'failure' and ${BRUTE_BLOCKS.lua('failures', 'limit')}
 local enforced = ARGV[9] == '1' and ARGV[10] ~= '1'
 local created = false
 local active = readBlock(blkRaw, now)
