@@ -1,4 +1,5 @@
 import { isValidCidr } from './client-ip.ts';
+import { defaultRulesPolicy, type RulesPolicy } from './rules/registry.ts';
 
 /** `enforce` acts; `monitor` records what the rule would have done and does nothing. */
 export type RuleMode = 'enforce' | 'monitor';
@@ -26,15 +27,8 @@ export interface AccountGuardPolicy {
 
 /** The detection policy (SPEC §3). Every number is a positive integer; units in names. */
 export interface DetectionPolicy {
-  readonly rules: {
-    readonly brute_force: BlockingRulePolicy;
-    readonly bot_activity: BlockingRulePolicy;
-    readonly suspicious_user_agent: { readonly mode: RuleMode };
-    readonly multiple_devices: WindowRulePolicy;
-    readonly rapid_token_refresh: WindowRulePolicy;
-    readonly account_takeover: { readonly mode: RuleMode; readonly maxSpeedKmh: number };
-    readonly account_guard: AccountGuardPolicy;
-  };
+  /** Each rule's policy, by name (see `rules/registry.ts`). */
+  readonly rules: RulesPolicy;
   /** CIDRs never blocked (still recorded). */
   readonly allowlist: readonly string[];
   /** CIDRs always refused. */
@@ -45,23 +39,9 @@ export interface DetectionPolicy {
   readonly ipv6PrefixLength: number;
 }
 
-/** SPEC §3 defaults; **(origin)** numbers for the first six rules. */
+/** SPEC §3 defaults; each rule's own are in its file (**(origin)** numbers for the first six). */
 export const DEFAULT_POLICY: DetectionPolicy = {
-  rules: {
-    brute_force: { mode: 'enforce', limit: 5, windowMs: 300_000, blockSeconds: 3600 },
-    bot_activity: { mode: 'enforce', limit: 50, windowMs: 60_000, blockSeconds: 1800 },
-    suspicious_user_agent: { mode: 'enforce' },
-    multiple_devices: { mode: 'enforce', limit: 3, windowMs: 3_600_000 },
-    rapid_token_refresh: { mode: 'enforce', limit: 10, windowMs: 600_000 },
-    account_takeover: { mode: 'enforce', maxSpeedKmh: 900 },
-    account_guard: {
-      mode: 'enforce',
-      failureLimit: 20,
-      distinctIpLimit: 5,
-      windowMs: 900_000,
-      throttleSeconds: 900,
-    },
-  },
+  rules: defaultRulesPolicy(),
   allowlist: [],
   denylist: [],
   denylistRetryAfterSeconds: 86_400,

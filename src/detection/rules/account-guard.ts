@@ -1,6 +1,7 @@
 import { EVENT_TYPES } from '../../events/index.ts';
 import type { AccountGuardLimits, AccountPrecheckResult } from '../../store/index.ts';
 import type { AccountGuardPolicy } from '../policy.ts';
+import type { DetectionRule } from './rule.ts';
 import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
 
 /** The 429 text when an account is throttled for unknown IPs. */
@@ -88,3 +89,23 @@ export function evaluateAccountGuardRecord(
   const severity = EVENT_TYPES.account_guard.severity;
   return { block: null, events: [{ type: 'account_guard', severity, details }] };
 }
+
+/** account_guard: failures on one account from many IPs throttle it for unknown IPs. */
+export const accountGuardRule: DetectionRule<'account_guard', AccountGuardPolicy> = {
+  name: 'account_guard',
+  defaults: {
+    mode: 'enforce',
+    failureLimit: 20,
+    distinctIpLimit: 5,
+    windowMs: 900_000,
+    throttleSeconds: 900,
+  },
+  eventTypes: ['account_guard'],
+  scope: 'account',
+  precheck({ account }, policy, mode, now) {
+    return account === null ? NO_VERDICT : evaluateAccountGuardPrecheck(account, policy, mode, now);
+  },
+  recordLogin({ account }, policy, mode) {
+    return evaluateAccountGuardRecord(account, policy, mode).events;
+  },
+};

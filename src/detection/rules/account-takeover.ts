@@ -1,5 +1,6 @@
 import { EVENT_TYPES, type RuleEventDetails } from '../../events/index.ts';
 import type { LastLogin } from '../../store/index.ts';
+import type { DetectionRule } from './rule.ts';
 import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /** Where an IP is, when a GeoIP database knows it. */
@@ -57,3 +58,22 @@ export function evaluateAccountTakeover(
   }
   return { type: 'account_takeover', severity: EVENT_TYPES.account_takeover.severity, details };
 }
+
+/** account_takeover's policy. */
+export interface AccountTakeoverPolicy {
+  readonly mode: 'enforce' | 'monitor';
+  readonly maxSpeedKmh: number;
+}
+
+/** account_takeover: a successful login from another place than the previous one. */
+export const accountTakeoverRule: DetectionRule<'account_takeover', AccountTakeoverPolicy> = {
+  name: 'account_takeover',
+  defaults: { mode: 'enforce', maxSpeedKmh: 900 },
+  eventTypes: ['account_takeover'],
+  scope: 'account',
+  recordLogin({ isSuccess, account, current, locate }, policy, mode) {
+    if (!isSuccess) return [];
+    const event = evaluateAccountTakeover(account.previousLogin, current, policy, mode, locate);
+    return event === null ? [] : [event];
+  },
+};

@@ -2,6 +2,7 @@ import { EVENT_TYPES } from '../../events/index.ts';
 import type { BlockRecord, IpRuleLimits } from '../../store/index.ts';
 import type { AuthRoute } from '../attempt.ts';
 import type { BlockingRulePolicy } from '../policy.ts';
+import type { DetectionRule } from './rule.ts';
 import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
 
 /** The 429 text of bot_activity on signup **(origin)**. */
@@ -74,3 +75,23 @@ export function evaluateBotActivity(
   }
   return NO_VERDICT;
 }
+
+/** bot_activity (SPEC §3): credential requests per IP in a sliding window block the IP. */
+export const botActivityRule: DetectionRule<'bot_activity', BlockingRulePolicy> = {
+  name: 'bot_activity',
+  defaults: { mode: 'enforce', limit: 50, windowMs: 60_000, blockSeconds: 1800 },
+  eventTypes: ['bot_activity'],
+  scope: 'ip',
+  precheck({ ip, route }, policy, mode, now) {
+    const created = ip.isBlockCreated ? ip.block : null;
+    const isOverLimit = created !== null || ip.monitored.includes('bot_activity');
+    if (!isOverLimit) return NO_VERDICT;
+    return evaluateBotActivity(
+      { requests: ip.requests, created, isOverLimit },
+      policy,
+      route,
+      mode,
+      now,
+    );
+  },
+};

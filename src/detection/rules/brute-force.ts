@@ -1,6 +1,7 @@
 import { EVENT_TYPES } from '../../events/index.ts';
 import type { BlockRecord, IpRuleLimits } from '../../store/index.ts';
 import type { BlockingRulePolicy } from '../policy.ts';
+import type { DetectionRule } from './rule.ts';
 import { NO_VERDICT, type RuleRunMode, type RuleVerdict, secondsUntil } from './verdict.ts';
 
 /** The 429 text of brute_force **(origin)**. */
@@ -95,3 +96,30 @@ export function evaluateBruteForce(
   }
   return NO_VERDICT;
 }
+
+/** brute_force (SPEC §3): failed logins per IP in a sliding window block the IP. */
+export const bruteForceRule: DetectionRule<'brute_force', BlockingRulePolicy> = {
+  name: 'brute_force',
+  defaults: { mode: 'enforce', limit: 5, windowMs: 300_000, blockSeconds: 3600 },
+  eventTypes: ['brute_force'],
+  scope: 'ip',
+  precheck({ ip }, policy, mode, now) {
+    const created = ip.isBlockCreated ? ip.block : null;
+    const isOverLimit = ip.monitored.includes('brute_force');
+    // The common case (under every limit) allocates nothing.
+    if (created === null && !ip.isBusy && !isOverLimit) return NO_VERDICT;
+    return evaluateBruteForce({ ...ip, created, isOverLimit }, policy, mode, now);
+  },
+  recordLogin({ ip }, policy, mode, now) {
+    const { failures, block, isMonitored } = ip;
+    if (block === null && !isMonitored) return NO_VERDICT.events;
+    const counters = {
+      failures,
+      pending: 0,
+      created: block,
+      isBusy: false,
+      isOverLimit: isMonitored,
+    };
+    return evaluateBruteForce(counters, policy, mode, now).events;
+  },
+};

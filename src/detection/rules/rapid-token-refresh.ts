@@ -1,5 +1,6 @@
 import { EVENT_TYPES } from '../../events/index.ts';
 import type { WindowRulePolicy } from '../policy.ts';
+import type { DetectionRule } from './rule.ts';
 import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /**
@@ -18,3 +19,12 @@ export function evaluateRapidTokenRefresh(
     details: { refreshes, limit: rule.limit, windowMs: rule.windowMs, mode },
   };
 }
+
+/** rapid_token_refresh: one user refreshing tokens too often (log only). */
+export const rapidTokenRefreshRule: DetectionRule<'rapid_token_refresh', WindowRulePolicy> = {
+  name: 'rapid_token_refresh',
+  defaults: { mode: 'enforce', limit: 10, windowMs: 600_000 },
+  eventTypes: ['rapid_token_refresh'],
+  scope: 'account',
+  recordRefresh: evaluateRapidTokenRefresh,
+};

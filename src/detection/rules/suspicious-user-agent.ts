@@ -1,4 +1,5 @@
 import { EVENT_TYPES } from '../../events/index.ts';
+import type { DetectionRule, RulePolicyBase } from './rule.ts';
 import type { RuleEventOf, RuleRunMode } from './verdict.ts';
 
 /** Longest user agent kept in events and logs. */
@@ -62,3 +63,12 @@ export function evaluateUserAgent(
   const severity = EVENT_TYPES.suspicious_user_agent.severity;
   return { type: 'suspicious_user_agent', severity, details: { category, mode } };
 }
+
+/** suspicious_user_agent: scanners, scripted clients, headless browsers (log only). */
+export const suspiciousUserAgentRule: DetectionRule<'suspicious_user_agent', RulePolicyBase> = {
+  name: 'suspicious_user_agent',
+  defaults: { mode: 'enforce' },
+  eventTypes: ['suspicious_user_agent'],
+  scope: 'ip',
+  inspect: (category, _policy, mode) => evaluateUserAgent(category, mode),
+};
