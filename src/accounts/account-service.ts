@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UserRow } from '../db/index.ts';
 import { InvalidCredentialsError } from '../errors.ts';
-import { normalizeEmail } from './normalize-email.ts';
+import { canonicalEmail, normalizeEmail, validEmail } from './normalize-email.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { normalizeName, normalizePassword, type PasswordPolicy } from './password-policy.ts';
 import type { Role, UserRepository } from './user-repository.ts';
@@ -26,6 +26,8 @@ export interface SignupInput {
 export interface LoginInput {
   readonly email: string;
   readonly password: string;
+  /** `email` already canonicalised (see `canonicalEmail`) by the caller: not done twice. */
+  readonly canonicalEmail?: string;
 }
 
 /** Dependencies of {@link AccountService}. */
@@ -101,7 +103,7 @@ export class AccountService {
    * for a malformed email, ServiceBusyError when hashing is saturated.
    */
   async login(input: LoginInput): Promise<PublicUser> {
-    const email = normalizeEmail(input.email);
+    const email = validEmail(input.canonicalEmail ?? canonicalEmail(input.email));
     const password = normalizePassword(input.password);
     const row = await this.#users.findByEmail(email);
     if (!row) {

@@ -28,7 +28,11 @@ export function emailProblem(email: string): string | null {
  * when too long or not `local@domain` (see `emailProblem`).
  */
 export function normalizeEmail(input: string): string {
-  const email = canonicalEmail(input);
+  return validEmail(canonicalEmail(input));
+}
+
+/** A canonical email, validated: throws ValidationError('email') as `normalizeEmail` does. */
+export function validEmail(email: string): string {
   const problem = emailProblem(email);
   if (problem !== null) throw new ValidationError('email', problem);
   return email;

@@ -36,7 +36,8 @@ export interface AccessClaims {
 /** What the auth routes need from accounts. */
 export interface AccountsPort {
   signup(input: { email: string; password: string; name: string }): Promise<PublicUser>;
-  login(input: { email: string; password: string }): Promise<PublicUser>;
+  /** `canonicalEmail`: the e-mail as the detection hook canonicalised it (not done again). */
+  login(input: { email: string; password: string; canonicalEmail?: string }): Promise<PublicUser>;
   getUser(id: string): Promise<PublicUser | null>;
 }
 

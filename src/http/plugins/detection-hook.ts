@@ -3,10 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import { canonicalEmail, emailProblem } from '../../accounts/index.ts';
 import type { AuthRoute, Outcome, Refusal, Ticket } from '../../detection/attempt.ts';
 import type { DetectorPort } from '../ports.ts';
+import { formatRateLimitHeaders } from './rate-limit-headers.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     detectionTicket: Ticket | null;
+    /** How the handler ended, for the detector (see `setOutcome`); null: nothing to count. */
+    detectionOutcome: Outcome | null;
+    /** The login/signup e-mail, canonicalised once by the precheck (trim, NFKC, lower case). */
+    canonicalEmail: string | undefined;
   }
   interface FastifyContextConfig {
     /** Set on auth routes: which detector route this is. */
@@ -23,7 +28,8 @@ export const NO_DETECTION: DetectorPort = {
   record: async () => null,
 };
 
-// Runs before validation: every spelling of one address shares one counter.
+// Runs before validation: every spelling of one address shares one counter. The one place a
+// request's e-mail is canonicalised; the handler reads `request.canonicalEmail`.
 function accountKeyOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const email = (body as Record<string, unknown>).email;
@@ -43,17 +49,21 @@ function isRefusedBeforeCheck(request: FastifyRequest, account: string | undefin
 }
 
 /**
- * Puts the detector in front of every route whose config names a `detectionRoute`, as route
- * hooks: a refusal the detector can give from memory in onRequest (before the body is read),
- * the precheck in preValidation, the release in onResponse. Other routes (health, 404) run
- * none of them. Call before the routes are registered.
+ * Puts the detector around every route whose config names a `detectionRoute`, as route hooks.
+ * Before the handler: a refusal the detector can give from memory in onRequest (before the
+ * body is read: a blocked flood costs what a 404 costs), else the precheck in preValidation
+ * (it needs the body). After it, once: onSend records the outcome the handler set (or hands
+ * the reservation back) and answers the quota after it. Other routes (health, 404) run none
+ * of them. Call before the routes are registered.
  */
 export function installDetectionHooks(
   app: FastifyInstance,
   detector: DetectorPort,
   clock: () => number,
 ): void {
-  const release = createReleaseHook(detector);
+  const record = createRecordHook(detector);
+  app.decorateRequest('detectionOutcome', null);
+  app.decorateRequest('canonicalEmail', undefined);
   app.addHook('onRoute', (options: RouteOptions) => {
     const route = options.config?.detectionRoute;
     if (route === undefined) return;
@@ -69,7 +79,7 @@ export function installDetectionHooks(
       ...hooksOf(options.preValidation),
       createPrecheckHook(detector, route, clock),
     ];
-    options.onResponse = [...hooksOf(options.onResponse), release];
+    options.onSend = [...hooksOf(options.onSend), record];
   });
 }
 
@@ -131,6 +141,7 @@ function createPrecheckHook(detector: DetectorPort, route: AuthRoute, clock: () 
       return;
     }
     const account = accountKeyOf(request.body);
+    request.canonicalEmail = account;
     const attempt = {
       ip,
       userAgent: request.headers['user-agent'] ?? '',
@@ -174,36 +185,44 @@ function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
 }
 
 /**
- * onResponse hook: a request that ended without telling the detector its outcome (validation
- * error, 503, a bug) hands its reservation back, so it never counts as a failed login.
+ * onSend hook, the one pass after the handler: records the outcome the handler set with
+ * `setOutcome` or, when it set none (validation error, 503, a bug), hands the reservation back
+ * so it never counts as a failed login. A recorded login answers the quota after it (the
+ * rate-limit headers, written earlier in onSend, are rewritten).
  */
-function createReleaseHook(detector: DetectorPort) {
-  // Callback style: it runs after every response of an auth route, and most (refusals,
-  // recorded logins) hold no ticket, so most need no promise at all.
-  return function release(
+function createRecordHook(detector: DetectorPort) {
+  return function record(
     request: FastifyRequest,
-    _reply: FastifyReply,
-    done: (error?: Error) => void,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: Error | null, payload?: unknown) => void,
   ): void {
-    if (request.detectionTicket) {
-      recordOutcome(detector, request, { kind: 'other' }).then(() => done(), done);
-    } else {
-      done();
+    const ticket = request.detectionTicket;
+    // Most answers (refusals, token routes without ticket) need no promise at all.
+    if (!ticket) {
+      done(null, payload);
+      return;
     }
+    request.detectionTicket = null;
+    const outcome = request.detectionOutcome ?? { kind: 'other' };
+    detector.record(ticket, outcome).then(
+      (quota) => {
+        if (quota !== null) {
+          request.rateQuota = quota;
+          const headers = formatRateLimitHeaders(quota);
+          reply.header('ratelimit-policy', headers.policy);
+          reply.header('ratelimit', headers.limit);
+        }
+        done(null, payload);
+      },
+      (error: Error) => done(error),
+    );
   };
 }
 
-/** Tells the detector how the request ended; a no-op when no precheck ran. */
-export async function recordOutcome(
-  detector: DetectorPort,
-  request: FastifyRequest,
-  outcome: Outcome,
-): Promise<void> {
-  const ticket = request.detectionTicket;
-  if (!ticket) return;
-  request.detectionTicket = null;
-  const quota = await detector.record(ticket, outcome);
-  if (quota !== null) request.rateQuota = quota;
+/** Tells the detector, after the handler, how the request ended (recorded in onSend). */
+export function setOutcome(request: FastifyRequest, outcome: Outcome): void {
+  request.detectionOutcome = outcome;
 }
 
 /** A stable device id from the User-Agent (no cookie yet), for the multiple-devices rule. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, UnauthenticatedError } from '../../errors.ts';
-import { deviceIdOf, recordOutcome } from '../plugins/detection-hook.ts';
+import { deviceIdOf, setOutcome } from '../plugins/detection-hook.ts';
 import type {
   AccountsPort,
   DetectorPort,
@@ -25,6 +25,7 @@ import { bearerTokenOf } from './bearer.ts';
 export interface AuthRoutesOptions {
   readonly accounts: AccountsPort;
   readonly tokens: TokensPort;
+  /** Unused by the handlers: they set the outcome, the detection hook records it. */
   readonly detector: DetectorPort;
   /** Told the user id once a request is authenticated (error reports carry it). */
   readonly errorTracker: ErrorTrackerPort;
@@ -42,7 +43,7 @@ const hashingErrors = { ...errors, 503: ServiceBusyBody };
 
 /** `/api/auth/*`: signup, login, refresh, logout, me. */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opts) => {
-  const { accounts, tokens, detector, errorTracker } = opts;
+  const { accounts, tokens, errorTracker } = opts;
   const contextOf = (req: { ip: string; id: string; headers: Record<string, unknown> }) =>
     ({
       ip: req.ip,
@@ -67,12 +68,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       try {
         user = await accounts.signup(request.body);
       } catch (error) {
-        if (error instanceof AppError)
-          await recordOutcome(detector, request, { kind: 'signup_failed' });
+        if (error instanceof AppError) setOutcome(request, { kind: 'signup_failed' });
         throw error;
       }
       errorTracker.setUser(user.id);
-      await recordOutcome(detector, request, { kind: 'signup_succeeded', userId: user.id });
+      setOutcome(request, { kind: 'signup_succeeded', userId: user.id });
       const pair = await tokens.issuePair(user);
       return reply.code(201).send({ user, ...pair });
     },
@@ -93,16 +93,16 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     async (request) => {
       let user: Awaited<ReturnType<AccountsPort['login']>>;
       try {
-        user = await accounts.login(request.body);
+        user = await accounts.login({ ...request.body, canonicalEmail: request.canonicalEmail });
       } catch (error) {
         if (error instanceof AppError && error.code === 'INVALID_CREDENTIALS') {
-          await recordOutcome(detector, request, { kind: 'login_failed' });
+          setOutcome(request, { kind: 'login_failed' });
         }
         throw error;
       }
       errorTracker.setUser(user.id);
       const deviceId = deviceIdOf(request);
-      await recordOutcome(detector, request, {
+      setOutcome(request, {
         kind: 'login_succeeded',
         userId: user.id,
         deviceId,
@@ -130,10 +130,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
           contextOf(request),
         );
         errorTracker.setUser(user.id);
-        await recordOutcome(detector, request, { kind: 'refreshed', userId: user.id });
+        setOutcome(request, { kind: 'refreshed', userId: user.id });
         return { user, ...pair };
       } catch (error) {
-        await recordOutcome(detector, request, { kind: 'refresh_failed' });
+        setOutcome(request, { kind: 'refresh_failed' });
         throw error;
       }
     },
@@ -153,7 +153,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     },
     async (request, reply) => {
       await tokens.logout(request.body.refreshToken);
-      await recordOutcome(detector, request, { kind: 'other' });
+      setOutcome(request, { kind: 'other' });
       return reply.code(204).send(null);
     },
   );
@@ -175,7 +175,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       errorTracker.setUser(claims.sub);
       const user = await accounts.getUser(claims.sub);
       if (!user) throw new UnauthenticatedError('The account of this token no longer exists');
-      await recordOutcome(detector, request, { kind: 'other' });
+      setOutcome(request, { kind: 'other' });
       return { user };
     },
   );
