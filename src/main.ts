@@ -1,24 +1,14 @@
 import type { Logger } from 'pino';
 import {
-  AccountService,
-  HashQueue,
-  PasswordHasher,
-  PasswordPolicy,
+  type AccountService,
   type StrengthEstimator,
-  UserRepository,
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
-import {
-  createDatabase,
-  type DatabaseHandle,
-  isDataError,
-  listPendingMigrations,
-  migrateToLatest,
-} from './db/index.ts';
+import { type DatabaseHandle, isDataError } from './db/index.ts';
 import {
   createDetectionStore,
   createDetector,
@@ -33,6 +23,17 @@ import { createBlocksAdapter } from './detection-blocks.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
+import { createAccounts, createTokens } from './wiring/accounts-tokens.ts';
+import {
+  databaseState,
+  openDatabase,
+  PendingMigrationsError,
+  prepareSchema,
+} from './wiring/database.ts';
+
+export { type RunningService, startService } from './wiring/start-service.ts';
+export { PendingMigrationsError, prepareSchema };
+
 import type { DependencyState } from './http/ports.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
@@ -41,16 +42,10 @@ import {
   type ErrorTracker,
   NO_ERROR_TRACKER,
 } from './monitoring/error-tracker.ts';
-import {
-  type MetricsServer,
-  type SentryStats,
-  ServiceMetrics,
-  type StoreMode,
-  startMetricsServer,
-} from './monitoring/metrics/index.ts';
+import { type SentryStats, ServiceMetrics, type StoreMode } from './monitoring/metrics/index.ts';
 import { getSentryRuntime } from './monitoring/sentry-runtime.ts';
 import { forwardSecurityEvents } from './monitoring/sentry-security-events.ts';
-import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from './tokens/index.ts';
+import type { AccessTokens, TokenService } from './tokens/index.ts';
 
 /** Every long-lived service of one instance, built from config; `close` releases them all. */
 export interface Services {
@@ -213,26 +208,6 @@ export async function createServices(
   };
 }
 
-// One warning when an outage is confirmed and one info line when it ends, never one per request.
-// Only the driver's code and message are logged: they never hold the URL's password.
-function openDatabase(config: Config, logger: Logger): DatabaseHandle {
-  return createDatabase({
-    url: config.databaseUrl,
-    onUnavailable: (error) =>
-      logger.warn(
-        { reason: describeError(error) },
-        'database unavailable: answering 503 SERVICE_UNAVAILABLE until it is back',
-      ),
-    onRecovered: ({ downMs, refusedCount }) =>
-      logger.info({ downMs, refusedCount }, 'database available again'),
-  });
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
-}
 /** How often events held back by the detector's roll-up are published (ms). */
 const EVENT_FLUSH_INTERVAL_MS = 1000;
 
@@ -350,92 +325,6 @@ async function createDetection(
   };
 }
 
-function createAccounts(
-  config: Config,
-  deps: {
-    database: DatabaseHandle;
-    estimator: StrengthEstimator;
-    logger: Logger;
-    metrics: ServiceMetrics | null;
-    errorTracker: ErrorTracker;
-  },
-  clock: () => number,
-) {
-  const { database, estimator, logger, metrics, errorTracker } = deps;
-  const users = new UserRepository(database.db);
-  const queue = new HashQueue({
-    maxInFlight: config.hashMaxInFlight,
-    maxQueued: config.hashMaxQueued,
-    onWait: metrics?.observeHashWait,
-  });
-  const hasher = new PasswordHasher({ queue });
-  const accounts = new AccountService({
-    users,
-    hasher,
-    policy: new PasswordPolicy({ estimator, minScore: config.passwordMinScore }),
-    clock,
-    onRehashError: (error, userId) => {
-      logger.error({ err: error, userId }, 'rehash failed');
-      errorTracker.captureError(error, { operation: 'rehash', userId });
-    },
-  });
-  return { accounts, hasher, queue };
-}
-
-async function createTokens(
-  config: Config,
-  database: DatabaseHandle,
-  deps: { bus: SecurityEventBus; accounts: AccountService },
-  clock: () => number,
-) {
-  const accessTokens = await AccessTokens.create({
-    key: readSigningKey(config),
-    issuer: config.jwtIssuer,
-    audience: config.jwtAudience,
-    ttlSeconds: config.accessTokenTtlSeconds,
-    clock,
-  });
-  const refreshTokens = new RefreshTokens({
-    db: database.db,
-    events: deps.bus,
-    ttlMs: config.refreshTokenTtlSeconds * 1000,
-    clock,
-  });
-  const tokens = new TokenService({ accessTokens, refreshTokens, users: deps.accounts });
-  return { accessTokens, refreshTokens, tokens };
-}
-
-/** Production refuses to serve on a schema that is behind the code (every login would fail). */
-export class PendingMigrationsError extends Error {
-  constructor(readonly pending: readonly string[]) {
-    super(
-      `${pending.length} database migration(s) pending (${pending.join(', ')}); run \`flux-auth migrate\` first.`,
-    );
-    this.name = 'PendingMigrationsError';
-  }
-}
-
-/**
- * Development migrates by itself; production only checks, since migrating is a deploy step.
- * Throws PendingMigrationsError (after closing `database`) when production is behind.
- */
-export async function prepareSchema(config: Config, database: DatabaseHandle): Promise<void> {
-  if (config.env !== 'production') {
-    await migrateToLatest(database.db);
-    return;
-  }
-  const pending = await listPendingMigrations(database.db);
-  if (pending.length > 0) {
-    await database.destroy();
-    throw new PendingMigrationsError(pending);
-  }
-}
-
-function readSigningKey(config: Config): AccessTokenKey {
-  if (config.signing.kind === 'hs256') return { alg: 'HS256', secret: config.signing.secret };
-  return { alg: config.signing.alg, privateKeyPem: config.signing.privateKeyPem };
-}
-
 /** Builds the HTTP app over the services (does not listen). */
 export function createHttpApp(services: Services, clock: () => number = Date.now): Promise<App> {
   return buildApp({
@@ -464,69 +353,4 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
       detectionStore: services.detectorStatus(),
     }),
   });
-}
-
-async function databaseState(database: DatabaseHandle): Promise<DependencyState> {
-  // Known down: say so without queueing another connection attempt.
-  if (!database.isAvailable()) return { status: 'down', detail: 'database unreachable' };
-  try {
-    await withTimeout(database.ping(), 2000);
-    return { status: 'ok' };
-  } catch {
-    return { status: 'down', detail: 'database did not answer' };
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A running instance: the listening app and how to stop it gracefully. */
-export interface RunningService {
-  readonly app: App;
-  readonly services: Services;
-  readonly address: string;
-  /** `http://host:port` of the `/metrics` listener; null when `METRICS_PORT=off`. */
-  readonly metricsUrl: string | null;
-  stop(): Promise<void>;
-}
-
-/**
- * Builds everything and listens on the configured host and port, and on the metrics port.
- * Throws `MetricsListenError` when the metrics port is taken (before the API listens).
- */
-export async function startService(
-  config: Config,
-  logger: Logger,
-  overrides: ServiceOverrides = {},
-): Promise<RunningService> {
-  const services = await createServices(config, logger, overrides);
-  let metricsServer: MetricsServer | null = null;
-  let app: App;
-  let address: string;
-  try {
-    app = await createHttpApp(services, overrides.clock);
-    if (services.metrics !== null && config.metrics !== null) {
-      metricsServer = await startMetricsServer(services.metrics.registry, config.metrics);
-    }
-    address = await app.listen({ host: config.host, port: config.port });
-  } catch (error) {
-    await metricsServer?.close();
-    await services.close();
-    throw error;
-  }
-  let stopping: Promise<void> | null = null;
-  const stop = () => {
-    // Stop accepting, let in-flight requests finish, then flush and close pools.
-    stopping ??= app
-      .close()
-      .then(() => metricsServer?.close())
-      .then(() => services.close());
-    return stopping;
-  };
-  return { app, services, address, metricsUrl: metricsServer?.url ?? null, stop };
 }

@@ -12,11 +12,8 @@ import {
 } from '../store/index.ts';
 import { FleetShareStore } from './fleet-share-store.ts';
 import { type RedisHealth, RedisHealthProbe } from './redis-health-probe.ts';
-import {
-  ResilientCounterStore,
-  type StoreCallObserver,
-  type StoreStatus,
-} from './resilient-store.ts';
+import { ResilientCounterStore } from './resilient-store.ts';
+import type { StoreCallObserver, StoreStatus } from './resilient-store-options.ts';
 
 /** Options of `createDetectionStore`. Without `redisUrl` the in-process store is used. */
 export interface DetectionStoreOptions {

@@ -7,7 +7,7 @@ import { Prechecker } from './detector-precheck.ts';
 import { Recorder } from './detector-record.ts';
 import { EventPublisher } from './event-publisher.ts';
 import type { DetectionPolicy } from './policy.ts';
-import type { StoreStatus } from './resilient-store.ts';
+import type { StoreStatus } from './resilient-store-options.ts';
 import type { GeoLocator } from './rules/account-takeover.ts';
 
 /** What `createDetector` needs. `policy` is a getter so a reloaded policy applies at once. */

@@ -49,13 +49,13 @@ export {
   RedisHealthProbe,
   type RedisHealthProbeOptions,
 } from './redis-health-probe.ts';
-export {
-  ResilientCounterStore,
-  type ResilientStoreOptions,
-  type StoreCallObserver,
-  type StoreCallOutcome,
-  type StoreStatus,
-} from './resilient-store.ts';
+export { ResilientCounterStore } from './resilient-store.ts';
+export type {
+  ResilientStoreOptions,
+  StoreCallObserver,
+  StoreCallOutcome,
+  StoreStatus,
+} from './resilient-store-options.ts';
 export { ACCOUNT_THROTTLED_MESSAGE } from './rules/account-guard.ts';
 export type { GeoLocation, GeoLocator } from './rules/account-takeover.ts';
 export { IP_BLOCKED_MESSAGE } from './rules/active-block.ts';

@@ -19,44 +19,14 @@ import {
   type SetBlockInput,
 } from '../store/index.ts';
 import type { RedisHealth } from './redis-health-probe.ts';
-import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
-
-/** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
-export type StoreStatus = 'ok' | 'degraded';
-
-/** How a primary store call ended: answered, failed, or answered from the fallback while late. */
-export type StoreCallOutcome = 'ok' | 'error' | 'timeout';
-
-/** Told each primary call's duration (seconds) and outcome, e.g. by a metrics histogram. */
-export type StoreCallObserver = (seconds: number, outcome: StoreCallOutcome) => void;
-
-/** Options of `ResilientCounterStore`; times in ms. */
-export interface ResilientStoreOptions {
-  readonly primary: CounterStore;
-  readonly bus: SecurityEventBus;
-  /**
-   * Redis's health as a separate probe judges it (see `RedisHealthProbe`); the store is told
-   * each verdict through `onHealth`. Only this, a primary error or the hard limit switch to the
-   * fallback. Default: always healthy (no probe).
-   */
-  readonly health?: () => RedisHealth;
-  readonly clock?: () => number;
-  /** Used while degraded (default: a new `MemoryCounterStore`). */
-  readonly fallback?: CounterStore;
-  /** A call unanswered this long asks the probe: the fallback if Redis is late, else wait. Default 50. */
-  readonly timeoutMs?: number;
-  /**
-   * A call still unanswered this long while the probe finds Redis healthy means its connection
-   * is broken: switch to the fallback. Default 5000.
-   */
-  readonly hardTimeoutMs?: number;
-  /** Told when calls stop waiting for a late Redis without a switch (once per episode). */
-  readonly onLateCalls?: (count: number, reason: string) => void;
-  /** How often to try the primary again while degraded. Default 1000. */
-  readonly probeIntervalMs?: number;
-  /** Observes every primary call (not the fallback's); none by default. */
-  readonly onCallTimed?: StoreCallObserver;
-}
+import type {
+  ResilientStoreOptions,
+  StoreCallObserver,
+  StoreCallOutcome,
+  StoreStatus,
+} from './resilient-store-options.ts';
+import { type Watch, withTimeout } from './resilient-watch.ts';
+import { SlowCallQueue } from './slow-call-queue.ts';
 
 /**
  * Degrade, never break: calls go to the primary store (Redis). The switch to the in-process
@@ -156,7 +126,7 @@ export class ResilientCounterStore implements CounterStore {
     }
     this.#isProbing = true;
     try {
-      await this.#withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
+      await withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
       this.#recover();
     } catch {
       // Data connection not back yet: keep counting in memory.
@@ -382,15 +352,6 @@ export class ResilientCounterStore implements CounterStore {
     }
   }
 
-  #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`store call over ${timeoutMs} ms`)), timeoutMs);
-    });
-    promise.catch(() => {});
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
   #degrade(error: unknown): void {
     if (this.#status === 'degraded') return;
     this.#status = 'degraded';
@@ -427,14 +388,4 @@ export class ResilientCounterStore implements CounterStore {
       details,
     });
   }
-}
-
-/** A primary call under watch (see `ResilientCounterStore.#run`). */
-interface Watch<T> extends QueuedCall {
-  /** `slow`: past `timeoutMs`, parked while the probe finds Redis healthy. */
-  phase: 'waiting' | 'slow' | 'done';
-  readonly call: Promise<T>;
-  readonly operation: (store: CounterStore) => Promise<T>;
-  readonly onAbandoned: ((late: T) => void) | undefined;
-  readonly resolve: (value: T | Promise<T>) => void;
 }
