@@ -10,6 +10,8 @@ import type {
   IpRecordInput,
   IpRecordResult,
   RefreshCountInput,
+  ReputationInput,
+  ReputationScore,
   SetBlockInput,
 } from '../store/index.ts';
 
@@ -56,6 +58,19 @@ export class PersistedBlockStore implements CounterStore {
   /** See `CounterStore.precheckAccount`. */
   precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     return this.#inner.precheckAccount(input);
+  }
+
+  /** See `ReputationStore`. */
+  addReputation(input: ReputationInput): Promise<ReputationScore> {
+    return this.#inner.addReputation(input);
+  }
+
+  getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    return this.#inner.getReputation(ipKey, now, halfLifeMs);
+  }
+
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
+    return this.#inner.isReputationAtLeast(ipKey, threshold, now);
   }
 
   /** See `CounterStore.isSurelyUnthrottled`. */

@@ -16,6 +16,11 @@ export interface CompiledPolicy {
   readonly botActivity: IpRuleLimits;
   readonly guard: AccountGuardLimits;
   readonly knownIpTtlMs: number;
+  /**
+   * The same policy tightened by reputation: [halved brute_force and bot_activity limits,
+   * halved and a brute_force limit of 1 (the first failure blocks)]. Empty inside a tier.
+   */
+  readonly tiers: readonly CompiledPolicy[];
 }
 
 /**
@@ -42,8 +47,9 @@ export class PolicyCompiler {
 }
 
 /** Parses the lists and derives the store limits of a policy. */
-export function compilePolicy(policy: DetectionPolicy): CompiledPolicy {
+export function compilePolicy(policy: DetectionPolicy, isTier = false): CompiledPolicy {
   const { rules } = policy;
+  const tiers = isTier ? [] : [tightened(policy, false), tightened(policy, true)];
   return {
     policy,
     allow: parseCidrList(policy.allowlist),
@@ -52,7 +58,19 @@ export function compilePolicy(policy: DetectionPolicy): CompiledPolicy {
     botActivity: toBotActivityLimits(rules.bot_activity),
     guard: toAccountGuardLimits(rules.account_guard),
     knownIpTtlMs: policy.knownIps.ttlDays * 86_400_000,
+    tiers,
   };
+}
+
+/** Limits halved, rounded up (5 → 3, 50 → 25); `isStrict`: a brute_force limit of 1. */
+function tightened(policy: DetectionPolicy, isStrict: boolean): CompiledPolicy {
+  const { brute_force: bf, bot_activity: bot } = policy.rules;
+  const rules = {
+    ...policy.rules,
+    brute_force: { ...bf, limit: isStrict ? 1 : Math.ceil(bf.limit / 2) },
+    bot_activity: { ...bot, limit: Math.ceil(bot.limit / 2) },
+  };
+  return compilePolicy({ ...policy, rules }, true);
 }
 
 // A canonical dotted-quad IPv4 address (no leading zeros, octets up to 255) is its own key.

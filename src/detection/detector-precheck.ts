@@ -23,6 +23,7 @@ import {
 } from './compiled-policy.ts';
 import { type EventPublisher, REPEAT_INTERVAL_MS } from './event-publisher.ts';
 import { allow, quotaOf, refuse } from './quota.ts';
+import type { ReputationTracker } from './reputation/reputation-tracker.ts';
 import { evaluateActiveBlock, IP_BLOCKED_MESSAGE } from './rules/active-block.ts';
 import { INSPECT_RULES, PRECHECK_RULES, ruleNamed } from './rules/registry.ts';
 import type { AnyRule, PrecheckState } from './rules/rule.ts';
@@ -37,6 +38,7 @@ export interface PrecheckDeps {
   readonly policies: PolicyCompiler;
   readonly events: EventPublisher;
   readonly cache: BlockCache;
+  readonly reputation: ReputationTracker;
 }
 
 /**
@@ -49,12 +51,14 @@ export class Prechecker {
   readonly #events: EventPublisher;
   readonly #cache: BlockCache;
   readonly #userAgents = new UserAgentClassifier();
+  readonly #reputation: ReputationTracker;
 
   constructor(deps: PrecheckDeps) {
     this.#store = deps.store;
     this.#policies = deps.policies;
     this.#events = deps.events;
     this.#cache = deps.cache;
+    this.#reputation = deps.reputation;
   }
 
   // Not `async`: the store path hands back #precheckStore's promise itself (one promise
@@ -76,7 +80,9 @@ export class Prechecker {
           allow({ attempt, reservation: null, ipKey, accountKey: null, isExempt }),
         );
       }
-      return this.#precheckStore(attempt, ipKey, isExempt, compiled);
+      // The IP's reputation may hold it to tightened limits (a fresh IP: the policy's own).
+      const tier = this.#reputation.tierOf(compiled, ipKey, attempt.ip, attempt.now);
+      return this.#precheckStore(attempt, ipKey, isExempt, tier);
     } catch (error) {
       return Promise.reject(error);
     }

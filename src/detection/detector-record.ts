@@ -5,6 +5,7 @@ import type { BlockCache } from './block-cache.ts';
 import { modeOf, type PolicyCompiler, policyOf } from './compiled-policy.ts';
 import type { EventPublisher } from './event-publisher.ts';
 import { quotaOf } from './quota.ts';
+import type { ReputationTracker } from './reputation/reputation-tracker.ts';
 import type { GeoLocator } from './rules/account-takeover.ts';
 import { LOGIN_RECORD_RULES, REFRESH_RULES } from './rules/registry.ts';
 import type { LoginRecordState } from './rules/rule.ts';
@@ -19,6 +20,7 @@ export interface RecordDeps {
   readonly clock: () => number;
   /** Geography seam for account_takeover. */
   readonly locate: GeoLocator | null;
+  readonly reputation: ReputationTracker;
 }
 
 /**
@@ -33,6 +35,7 @@ export class Recorder {
   readonly #cache: BlockCache;
   readonly #clock: () => number;
   readonly #locate: GeoLocator | null;
+  readonly #reputation: ReputationTracker;
 
   constructor(deps: RecordDeps) {
     this.#store = deps.store;
@@ -41,6 +44,7 @@ export class Recorder {
     this.#cache = deps.cache;
     this.#clock = deps.clock;
     this.#locate = deps.locate;
+    this.#reputation = deps.reputation;
   }
 
   async record(ticket: Ticket, outcome: Outcome): Promise<RateQuota | null> {
@@ -75,7 +79,8 @@ export class Recorder {
     const { attempt, reservation, ipKey, isExempt } = ticket;
     // A login flagged refused-before-check has no key yet: one recorded anyway still counts.
     const account = ticket.accountKey ?? hashAccount(attempt.account ?? '');
-    const compiled = this.#policies.current();
+    // Held to the limits its precheck used (the IP's reputation level, read again now).
+    const compiled = this.#reputation.tierOf(this.#policies.current(), ipKey, attempt.ip, now);
     const { policy } = compiled;
     const isSuccess = outcome.kind === 'login_succeeded';
     const [ip, acct] = await Promise.all([

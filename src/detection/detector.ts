@@ -1,5 +1,5 @@
 import type { SecurityEventBus } from '../events/index.ts';
-import type { BlockRecord, CounterStore } from '../store/index.ts';
+import type { BlockRecord, CounterStore, ReputationScore } from '../store/index.ts';
 import type { Attempt, Decision, Outcome, RateQuota, Refusal, Ticket } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
 import { clientKeyOf, PolicyCompiler } from './compiled-policy.ts';
@@ -7,6 +7,8 @@ import { Prechecker } from './detector-precheck.ts';
 import { Recorder } from './detector-record.ts';
 import { EventPublisher } from './event-publisher.ts';
 import type { DetectionPolicy } from './policy.ts';
+import { ReputationTracker } from './reputation/reputation-tracker.ts';
+import type { SeedLists } from './reputation/seed-lists.ts';
 import type { StoreStatus } from './resilient-store-options.ts';
 import type { GeoLocator } from './rules/account-takeover.ts';
 
@@ -21,6 +23,18 @@ export interface DetectorOptions {
   readonly blockCacheMs?: number;
   /** Geography seam for account_takeover. */
   readonly locate?: GeoLocator;
+  /** Seed lists of known bad ranges (`REPUTATION_LISTS`); none by default. */
+  readonly seedLists?: SeedLists;
+}
+
+/** An IP's reputation as admins see it. */
+export interface IpReputation extends ReputationScore {
+  readonly ipKey: string;
+  /** On a seed list (its score is at least the policy's `listedScore`). */
+  readonly listed: boolean;
+  /** 0: the policy's limits; 1: halved; 2: the first failed login blocks. */
+  readonly level: 0 | 1 | 2;
+  readonly mode: 'enforce' | 'monitor';
 }
 
 /** The detection core: framework-free, one store round trip per call. */
@@ -53,6 +67,8 @@ export interface Detector {
   listBlocks(): Promise<BlockRecord[]>;
   /** How many blocks are active (cheap; for the metrics gauge). */
   countBlocks(): Promise<number>;
+  /** An IP's reputation: score (0–100), why, and whether a seed list names it. */
+  reputationOf(ip: string): Promise<IpReputation>;
   /** Drops this instance's cached copy of a block another process lifted. */
   forgetCachedBlock(ipKey: string): void;
   /**
@@ -79,18 +95,23 @@ class DetectorImpl implements Detector {
   readonly #events: EventPublisher;
   readonly #prechecker: Prechecker;
   readonly #recorder: Recorder;
+  readonly #reputation: ReputationTracker;
 
   constructor(options: DetectorOptions) {
     this.#store = options.store;
     this.#policies = new PolicyCompiler(options.policy);
     this.#clock = options.clock ?? Date.now;
     this.#cache = new BlockCache(options.blockCacheMs ?? 1000);
-    this.#events = new EventPublisher(options.bus);
+    this.#reputation = new ReputationTracker(this.#store, options.seedLists ?? null);
+    this.#events = new EventPublisher(options.bus, (ipKey, event, now) =>
+      this.#reputation.note(ipKey, event, now, this.#policies.current().policy.reputation),
+    );
     const roles = {
       store: this.#store,
       policies: this.#policies,
       events: this.#events,
       cache: this.#cache,
+      reputation: this.#reputation,
     };
     this.#prechecker = new Prechecker(roles);
     this.#recorder = new Recorder({ ...roles, clock: this.#clock, locate: options.locate ?? null });
@@ -150,6 +171,15 @@ class DetectorImpl implements Detector {
 
   countBlocks(): Promise<number> {
     return this.#store.countBlocks(this.#clock());
+  }
+
+  async reputationOf(ip: string): Promise<IpReputation> {
+    const { policy } = this.#policies.current();
+    const ipKey = this.clientKey(ip);
+    const now = this.#clock();
+    const score = await this.#reputation.scoreOf(ipKey, ip, now, policy.reputation);
+    const level = this.#reputation.levelOf(ipKey, ip, now, policy.reputation);
+    return { ...score, ipKey, level, mode: policy.reputation.mode };
   }
 
   forgetCachedBlock(ipKey: string): void {

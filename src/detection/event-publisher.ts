@@ -34,8 +34,15 @@ export class EventPublisher {
     this.publish(held.attempt, held.ipKey, event, held.userId);
   });
 
-  constructor(bus: SecurityEventBus) {
+  readonly #onPublished: (ipKey: string, event: RuleEvent, now: number) => void;
+
+  /** `onPublished` hears every event published (not the held repeats), e.g. to score the IP. */
+  constructor(
+    bus: SecurityEventBus,
+    onPublished: (ipKey: string, event: RuleEvent, now: number) => void = () => {},
+  ) {
     this.#bus = bus;
+    this.#onPublished = onPublished;
   }
 
   /** Publishes each event; repeating kinds (throttle, monitor-only) are rolled up per IP and type. */
@@ -105,5 +112,6 @@ export class EventPublisher {
       details: { ...event.details, ipKey, route: attempt.route } as SecurityEventDetails[T],
     };
     this.#bus.publish(published);
+    this.#onPublished(ipKey, event as RuleEvent, attempt.now);
   }
 }

@@ -12,6 +12,8 @@ import type {
   IpRecordResult,
   IpRuleLimits,
   RefreshCountInput,
+  ReputationInput,
+  ReputationScore,
   SetBlockInput,
 } from '../store/index.ts';
 
@@ -59,6 +61,19 @@ export class FleetShareStore implements CounterStore {
   /** See `CounterStore.precheckAccount`. */
   precheckAccount(input: AccountPrecheckInput): Promise<AccountPrecheckResult> {
     return this.#inner.precheckAccount({ ...input, guard: this.#guard(input.guard) });
+  }
+
+  /** See `ReputationStore`. */
+  addReputation(input: ReputationInput): Promise<ReputationScore> {
+    return this.#inner.addReputation(input);
+  }
+
+  getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    return this.#inner.getReputation(ipKey, now, halfLifeMs);
+  }
+
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
+    return this.#inner.isReputationAtLeast(ipKey, threshold, now);
   }
 
   /** See `CounterStore.isSurelyUnthrottled`. */

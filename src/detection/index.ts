@@ -26,7 +26,12 @@ export {
   type DetectionStore,
   type DetectionStoreOptions,
 } from './create-detection-store.ts';
-export { createDetector, type Detector, type DetectorOptions } from './detector.ts';
+export {
+  createDetector,
+  type Detector,
+  type DetectorOptions,
+  type IpReputation,
+} from './detector.ts';
 export { FleetShareStore, fleetShare } from './fleet-share-store.ts';
 export {
   loadPolicyFile,
@@ -41,6 +46,7 @@ export {
   type DetectionPolicy,
   type PolicyParseResult,
   parsePolicy,
+  type ReputationPolicy,
   type RuleMode,
   type WindowRulePolicy,
 } from './policy.ts';
@@ -49,6 +55,11 @@ export {
   RedisHealthProbe,
   type RedisHealthProbeOptions,
 } from './redis-health-probe.ts';
+export {
+  type ReputationLevel,
+  ReputationTracker,
+} from './reputation/reputation-tracker.ts';
+export { parseNetset, SeedLists, type SeedListsOptions } from './reputation/seed-lists.ts';
 export { ResilientCounterStore } from './resilient-store.ts';
 export type {
   ResilientStoreOptions,

@@ -37,6 +37,30 @@ export interface DetectionPolicy {
   /** How long and how many IPs of successful logins an account remembers. */
   readonly knownIps: { readonly ttlDays: number; readonly max: number };
   readonly ipv6PrefixLength: number;
+  /** IP reputation: how events score a client key and how the score tightens the rules. */
+  readonly reputation: ReputationPolicy;
+}
+
+/**
+ * IP reputation (0–100 per client key). Each published event of a weighted type adds its
+ * weight (a block, a throttle started, a suspicious user agent; not repeats or monitor-only
+ * reports); the score halves every `halfLifeMs`. At `tightenAt` or more the brute_force and
+ * bot_activity limits are halved (rounded up); at `strictAt` or more the first failed login
+ * blocks. An IP on a seed list (`REPUTATION_LISTS`) scores at least `listedScore`. `monitor`:
+ * scores are kept and shown, limits are not tightened.
+ */
+export interface ReputationPolicy {
+  readonly mode: RuleMode;
+  readonly halfLifeMs: number;
+  readonly tightenAt: number;
+  readonly strictAt: number;
+  readonly listedScore: number;
+  readonly weights: {
+    readonly brute_force: number;
+    readonly bot_activity: number;
+    readonly account_guard: number;
+    readonly suspicious_user_agent: number;
+  };
 }
 
 /** SPEC §3 defaults; each rule's own are in its file (**(origin)** numbers for the first six). */
@@ -47,6 +71,14 @@ export const DEFAULT_POLICY: DetectionPolicy = {
   denylistRetryAfterSeconds: 86_400,
   knownIps: { ttlDays: 90, max: 50 },
   ipv6PrefixLength: 64,
+  reputation: {
+    mode: 'enforce',
+    halfLifeMs: 86_400_000,
+    tightenAt: 50,
+    strictAt: 80,
+    listedScore: 60,
+    weights: { brute_force: 30, bot_activity: 30, account_guard: 10, suspicious_user_agent: 5 },
+  },
 };
 
 /** Result of `parsePolicy`: the merged policy, or one plain line per problem. */
@@ -69,6 +101,7 @@ export function parsePolicy(
     if (typeof prefix === 'number' && prefix > 128) {
       problems.push(`ipv6PrefixLength: must be at most 128, got ${prefix}`);
     }
+    problems.push(...scoreProblems(merged.reputation));
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, policy: merged as DetectionPolicy };
@@ -142,4 +175,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
+}
+
+// Scores are 0–100: a threshold or seed score above 100 could never apply.
+function scoreProblems(reputation: unknown): string[] {
+  if (!isRecord(reputation)) return [];
+  return ['tightenAt', 'strictAt', 'listedScore'].flatMap((key) => {
+    const value = reputation[key];
+    return typeof value === 'number' && value > 100
+      ? [`reputation.${key}: must be at most 100, got ${value}`]
+      : [];
+  });
 }

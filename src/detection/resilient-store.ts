@@ -1,8 +1,4 @@
-import {
-  defaultSeverity,
-  type SecurityEventBus,
-  type SecurityEventDetails,
-} from '../events/index.ts';
+import type { SecurityEventBus, SecurityEventDetails } from '../events/index.ts';
 import {
   type AccountPrecheckInput,
   type AccountPrecheckResult,
@@ -16,6 +12,8 @@ import {
   type IpRecordResult,
   MemoryCounterStore,
   type RefreshCountInput,
+  type ReputationInput,
+  type ReputationScore,
   type SetBlockInput,
 } from '../store/index.ts';
 import type { RedisHealth } from './redis-health-probe.ts';
@@ -25,7 +23,7 @@ import type {
   StoreCallOutcome,
   StoreStatus,
 } from './resilient-store-options.ts';
-import { type Watch, withTimeout } from './resilient-watch.ts';
+import { storeSwitchEvent, type Watch, withTimeout } from './resilient-watch.ts';
 import { SlowCallQueue } from './slow-call-queue.ts';
 
 /**
@@ -178,6 +176,18 @@ export class ResilientCounterStore implements CounterStore {
   isSurelyUnthrottled(account: string, now: number): boolean {
     const store = this.#status === 'degraded' ? this.#fallback : this.#primary;
     return store.isSurelyUnthrottled(account, now);
+  }
+
+  /** See `ReputationStore`: the store in use, as for the counters. */
+  addReputation(input: ReputationInput): Promise<ReputationScore> {
+    return this.#run((s) => s.addReputation(input));
+  }
+  getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    return this.#run((s) => s.getReputation(ipKey, now, halfLifeMs));
+  }
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
+    const store = this.#status === 'degraded' ? this.#fallback : this.#primary;
+    return store.isReputationAtLeast(ipKey, threshold, now);
   }
 
   /** See `CounterStore.recordAccount`. */
@@ -376,16 +386,6 @@ export class ResilientCounterStore implements CounterStore {
     type: T,
     details: SecurityEventDetails[T],
   ): void {
-    this.#bus.publish<T>({
-      type,
-      severity: defaultSeverity(type),
-      at: this.#clock(),
-      ip: null,
-      userId: null,
-      userAgent: null,
-      rule: type,
-      requestId: null,
-      details,
-    });
+    this.#bus.publish<T>(storeSwitchEvent(type, details, this.#clock()));
   }
 }

@@ -1,3 +1,8 @@
+import {
+  defaultSeverity,
+  type SecurityEventDetails,
+  type SecurityEventOf,
+} from '../events/index.ts';
 import type { CounterStore } from '../store/index.ts';
 import type { QueuedCall } from './slow-call-queue.ts';
 
@@ -19,4 +24,12 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<
   });
   promise.catch(() => {});
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The event of a switch to the fallback store or back (no request, no IP). */
+export function storeSwitchEvent<
+  T extends 'detection_store_degraded' | 'detection_store_recovered',
+>(type: T, details: SecurityEventDetails[T], at: number): SecurityEventOf<T> {
+  const none = { ip: null, userId: null, userAgent: null, requestId: null };
+  return { type, severity: defaultSeverity(type), at, ...none, rule: type, details };
 }

@@ -184,7 +184,7 @@ export interface SetBlockInput {
  * function in memory, one Lua script (one round trip) on Redis. Methods reject only
  * on store failure (network, timeout); callers decide how to degrade.
  */
-export interface CounterStore {
+export interface CounterStore extends ReputationStore {
   /**
    * Login/signup precheck for one IP, atomically: deny on an active block; count the
    * request (bot window); for a login reserve a failure slot, or block when the
@@ -217,4 +217,50 @@ export interface CounterStore {
   unblock(ipKey: string, now: number): Promise<boolean>;
   /** Cheap liveness probe; rejects when the store is unreachable. */
   ping(): Promise<void>;
+}
+
+/** One event that added to an IP's reputation score. */
+export interface ReputationReason {
+  readonly type: string;
+  readonly points: number;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
+/** An IP's reputation: 0–100, decayed to `now`, with the latest events that made it. */
+export interface ReputationScore {
+  readonly score: number;
+  /** Newest first, at most `MAX_REPUTATION_REASONS`. */
+  readonly reasons: readonly ReputationReason[];
+}
+
+/** Input of `addReputation`: `points` for an event of `type`, decaying with `halfLifeMs`. */
+export interface ReputationInput {
+  readonly ipKey: string;
+  readonly now: number;
+  readonly type: string;
+  readonly points: number;
+  readonly halfLifeMs: number;
+  /** Scores the detector tightens at (e.g. 50 and 80): the store indexes IPs above each. */
+  readonly thresholds: readonly number[];
+}
+
+/** Reasons kept per IP. */
+export const MAX_REPUTATION_REASONS = 10;
+
+/**
+ * Reputation by client key (IP or /64), in the same store as the counters so every instance
+ * shares it. Part of `CounterStore`.
+ */
+export interface ReputationStore {
+  /** Decays the stored score to `now`, adds the points (capped at 100), records the reason. */
+  addReputation(input: ReputationInput): Promise<ReputationScore>;
+  /** The score decayed to `now` (0 and no reasons for an unknown key). */
+  getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore>;
+  /**
+   * Hot path, synchronous: whether the key's score is at or above a threshold passed to
+   * `addReputation`. Exact in memory; on Redis from this instance's copy of the fleet's index,
+   * at most ~1 s stale (this instance's own additions apply at once).
+   */
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean;
 }

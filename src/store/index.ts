@@ -16,10 +16,14 @@ export type {
   IpRuleName,
   LastLogin,
   RefreshCountInput,
+  ReputationInput,
+  ReputationReason,
+  ReputationScore,
+  ReputationStore,
   SetBlockInput,
   SlotOutcome,
 } from './counter-store.ts';
-export { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
+export { DEFAULT_PENDING_TTL_MS, MAX_REPUTATION_REASONS } from './counter-store.ts';
 export { FleetHeartbeat, type FleetHeartbeatOptions } from './fleet-heartbeat.ts';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counter-store.ts';
 export {

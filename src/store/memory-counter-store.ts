@@ -14,6 +14,8 @@ import type {
   IpRuleLimits,
   IpRuleName,
   RefreshCountInput,
+  ReputationInput,
+  ReputationScore,
   SetBlockInput,
 } from './counter-store.ts';
 import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
@@ -36,6 +38,7 @@ import {
   trimFront,
   writeWindows,
 } from './memory/ip-windows.ts';
+import { ReputationScores } from './memory/reputation-scores.ts';
 import {
   BLOCK_REASONS,
   BOT_OVER,
@@ -66,6 +69,7 @@ export class MemoryCounterStore implements CounterStore {
   readonly #blocks: BoundedMap<BlockRecord>;
   readonly #accounts: BoundedMap<AccountState>;
   readonly #refreshes: BoundedMap<number[]>;
+  readonly #reputation: ReputationScores;
   readonly #maxEntries: number;
   readonly #pendingTtlMs: number;
   readonly #seed = randomInt(0, 2 ** 31);
@@ -81,6 +85,7 @@ export class MemoryCounterStore implements CounterStore {
     this.#ips = new BoundedMap(options.maxIpKeys ?? 1_000_000, (windows, now) => {
       return newestTimestamp(windows) <= now - this.#retentionMs;
     });
+    this.#reputation = new ReputationScores(options.maxIpKeys ?? 1_000_000);
     this.#blocks = new BoundedMap(options.maxBlocks ?? 100_000, (b, now) => b.expiresAt <= now);
     this.#accounts = new BoundedMap(options.maxAccountKeys ?? 200_000, (a, now) => {
       return a.touchedAt <= now - this.#accountRetentionMs && a.throttledUntil <= now;
@@ -331,6 +336,21 @@ export class MemoryCounterStore implements CounterStore {
     this.#blocks.delete(ipKey);
     this.#ips.delete(ipKey);
     return wasActive;
+  }
+
+  /** See `ReputationStore.addReputation`. */
+  async addReputation(input: ReputationInput): Promise<ReputationScore> {
+    return this.#reputation.add(input);
+  }
+
+  /** See `ReputationStore.getReputation`. */
+  async getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    return this.#reputation.get(ipKey, now, halfLifeMs);
+  }
+
+  /** See `ReputationStore.isReputationAtLeast`: exact here. */
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
+    return this.#reputation.isAtLeast(ipKey, threshold, now);
   }
 
   /** Always answers: memory cannot be unreachable. */

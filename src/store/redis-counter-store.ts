@@ -11,11 +11,15 @@ import type {
   IpRecordInput,
   IpRecordResult,
   RefreshCountInput,
+  ReputationInput,
+  ReputationScore,
   SetBlockInput,
 } from './counter-store.ts';
-import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
+import { DEFAULT_PENDING_TTL_MS, MAX_REPUTATION_REASONS } from './counter-store.ts';
 import {
+  ADD_REPUTATION,
   COUNT_REFRESH,
+  GET_REPUTATION,
   PRECHECK_ACCOUNT,
   PRECHECK_COUNT_RADIX,
   RECORD_ACCOUNT,
@@ -31,6 +35,7 @@ import {
   decodeAccountRecord,
   decodeBlock,
   decodePrecheck,
+  decodeReputation,
   flag,
   num,
   slotAccount,
@@ -44,6 +49,7 @@ import {
 } from './redis/script-runner.ts';
 import { ThrottleDirectory } from './redis/throttle-directory.ts';
 import type { RedisClient } from './redis-client.ts';
+import { untilBelow } from './reputation-math.ts';
 import { BLOCK_REASONS } from './rule-thresholds.ts';
 
 /** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
@@ -76,6 +82,8 @@ const SCRIPTS = {
   precheckAccount: script(PRECHECK_ACCOUNT),
   recordAccount: script(RECORD_ACCOUNT),
   countRefresh: script(COUNT_REFRESH),
+  addReputation: script(ADD_REPUTATION),
+  getReputation: script(GET_REPUTATION),
 } as const;
 
 /**
@@ -92,6 +100,9 @@ export class RedisCounterStore implements CounterStore {
   readonly #precheckScripts: PrecheckScripts;
   readonly #throttles: ThrottleDirectory;
   readonly #index: BlockIndex;
+  /** IPs at or above each reputation threshold, until their score decays below it. */
+  readonly #reputationIndex = new Map<number, ThrottleDirectory>();
+  readonly #directoryOptions: { maxAgeMs: number; maxEntries: number; monotonic?: () => number };
   #sequence = 0;
 
   /** Throws when `keyPrefix` contains a brace (it would break the hash tags). */
@@ -121,6 +132,11 @@ export class RedisCounterStore implements CounterStore {
       monotonic: options.monotonic,
     });
     this.#index = new BlockIndex(client, `${prefix}blocks`);
+    this.#directoryOptions = {
+      maxAgeMs: options.throttleCacheMs ?? 1000,
+      maxEntries: options.maxCachedThrottles ?? 10_000,
+      monotonic: options.monotonic,
+    };
   }
 
   /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
@@ -325,6 +341,47 @@ export class RedisCounterStore implements CounterStore {
     const reply = await runScript(this.#client, SCRIPTS.unblock, [this.#ipKey(ipKey)], [now]);
     await this.#index.remove(ipKey);
     return num(reply) === 1;
+  }
+
+  /** See `ReputationStore.addReputation`; indexes the IP under each threshold it reaches. */
+  async addReputation(input: ReputationInput): Promise<ReputationScore> {
+    const { ipKey, now, halfLifeMs } = input;
+    const args = [now, halfLifeMs, input.points, input.type, MAX_REPUTATION_REASONS];
+    const keys = [this.#reputationKey(ipKey)];
+    const result = decodeReputation(
+      await runScript(this.#client, SCRIPTS.addReputation, keys, args),
+    );
+    for (const threshold of input.thresholds) {
+      const until = untilBelow(result.score, now, threshold, halfLifeMs);
+      if (until > now) this.#reputationDirectory(threshold).publish(ipKey, until, now);
+    }
+    return result;
+  }
+
+  /** See `ReputationStore.getReputation`. */
+  async getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    const keys = [this.#reputationKey(ipKey)];
+    const reply = await runScript(this.#client, SCRIPTS.getReputation, keys, [now, halfLifeMs]);
+    return decodeReputation(reply);
+  }
+
+  /** See `ReputationStore.isReputationAtLeast`: from this instance's copy of the index. */
+  isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
+    return this.#reputationDirectory(threshold).untilOf(ipKey, now) > now;
+  }
+
+  #reputationDirectory(threshold: number): ThrottleDirectory {
+    let directory = this.#reputationIndex.get(threshold);
+    if (directory === undefined) {
+      const key = `${this.#prefix}reputation:${threshold}`;
+      directory = new ThrottleDirectory({ client: this.#client, key, ...this.#directoryOptions });
+      this.#reputationIndex.set(threshold, directory);
+    }
+    return directory;
+  }
+
+  #reputationKey(ipKey: string): string {
+    return `${this.#prefix}{ip:${ipKey}}:rep`;
   }
 
   /** PING; rejects when Redis does not answer. */

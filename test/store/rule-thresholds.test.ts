@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { DECAY } from '../../src/store/reputation-math.ts';
 import {
   BOT_OVER,
   BRUTE_BLOCKS,
@@ -59,5 +60,25 @@ if (client === null) {
         expect(new Set(expected).size).toBe(2);
       });
     }
+  });
+}
+
+if (client !== null) {
+  describe('reputation decay: one statement, two languages', () => {
+    it('TypeScript and Lua decay a score alike (to 1e-9)', async () => {
+      const cases = grid(
+        [0, 30, 99.5, 100],
+        [0, 1, 3_600_000, 86_400_000, 3 * 86_400_000],
+        [86_400_000, 3_600_000],
+      );
+      const lua = await Promise.all(
+        cases.map(([s, e, h]) =>
+          client.eval(`return tostring(${DECAY.lua(String(s), String(e), String(h))})`, 0),
+        ),
+      );
+      cases.forEach(([s, e, h], i) => {
+        expect(Number(lua[i])).toBeCloseTo(DECAY.test(s ?? 0, e ?? 0, h ?? 1), 9);
+      });
+    });
   });
 }

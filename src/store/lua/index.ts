@@ -1,4 +1,5 @@
 /** The Lua scripts of `RedisCounterStore`, one file each, built from `helpers.ts`. */
+export { ADD_REPUTATION, GET_REPUTATION } from './add-reputation.ts';
 export { COUNT_REFRESH } from './count-refresh.ts';
 export { PRECHECK_ACCOUNT } from './precheck-account.ts';
 export { PRECHECK_COUNT_RADIX, type PrecheckIpConfig, precheckIpScript } from './precheck-ip.ts';

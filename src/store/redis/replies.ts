@@ -3,6 +3,8 @@ import type {
   BlockRecord,
   IpPrecheckResult,
   IpRuleName,
+  ReputationReason,
+  ReputationScore,
 } from '../counter-store.ts';
 import { PRECHECK_COUNT_RADIX } from '../lua/index.ts';
 
@@ -114,4 +116,16 @@ export function decodeAccountRecord(reply: unknown): AccountRecordResult {
     distinctDevices: num(fields[6]),
     isNewDevice: num(fields[7]) === 1,
   };
+}
+
+/** The reputation scripts' reply `{score string, reasons json}`. */
+export function decodeReputation(reply: unknown): ReputationScore {
+  const fields = asArray(reply);
+  const raw = JSON.parse(String(fields[1] ?? '[]')) as unknown;
+  const list = Array.isArray(raw) ? raw : []; // cjson encodes an empty table as {}
+  const reasons: ReputationReason[] = list.map((r: unknown) => {
+    const [type, points, at] = asArray(r);
+    return { type: String(type), points: num(points), at: num(at) };
+  });
+  return { score: num(fields[0]), reasons };
 }

@@ -24,8 +24,10 @@ export interface ThrottleDirectoryOptions {
 }
 
 /**
- * The throttled accounts of the whole fleet, as this instance last read them: lets a login's
- * precheck skip reading its account when the account is surely not throttled.
+ * A fleet-wide directory of members with an end time (a sorted set scored by it), as this
+ * instance last read it. The throttled accounts: lets a login's precheck skip reading its
+ * account when it is surely not throttled. The IPs whose reputation is above a threshold:
+ * lets a precheck pick its limits without I/O.
  */
 export class ThrottleDirectory {
   readonly #client: RedisClient;
@@ -62,6 +64,17 @@ export class ThrottleDirectory {
   async isUnthrottled(account: string, now: number): Promise<boolean> {
     const snapshot = await this.#current(now);
     return !snapshot.isOverflow && (snapshot.until.get(account) ?? 0) <= now;
+  }
+
+  /**
+   * The member's end time (epoch ms) in this instance's copy, 0 when absent; synchronous. A
+   * copy past half its age is refreshed in the background (never awaited here).
+   */
+  untilOf(member: string, now: number): number {
+    if (!this.#isFresh(this.#monotonic() - this.#snapshot.readAt)) {
+      this.#refresh(now).catch(() => {});
+    }
+    return this.#snapshot.until.get(member) ?? 0;
   }
 
   /**
