@@ -17,9 +17,11 @@ import {
   type DetectionStore,
   type Detector,
   loadPolicyFile,
+  SeedLists,
   watchPolicy,
 } from './detection/index.ts';
 import { createBlocksAdapter } from './detection-blocks.ts';
+import { createIpsAdapter } from './detection-ips.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
@@ -35,7 +37,12 @@ export { type RunningService, startService } from './wiring/start-service.ts';
 export { PendingMigrationsError, prepareSchema };
 
 import type { DependencyState } from './http/ports.ts';
-import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
+import {
+  adminRoutes,
+  type BlocksPort,
+  type IpsPort,
+  type UsersPort,
+} from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
@@ -59,6 +66,7 @@ export interface Services {
   readonly accessTokens: AccessTokens;
   readonly detector: Detector;
   readonly blocks: BlocksPort;
+  readonly ips: IpsPort;
   readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
@@ -182,6 +190,7 @@ export async function createServices(
     accessTokens,
     detector: detection.detector,
     blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
+    ips: createIpsAdapter(detection.detector, database.db, detection.ipv6PrefixLength),
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
     metrics,
@@ -287,8 +296,10 @@ async function createDetection(
       'Redis is not reachable at startup; detection runs in-process until it is',
     );
   });
+  const seedLists = createSeedLists(config.reputationLists, logger);
   const detector = createDetector({
     store: store.store,
+    seedLists: seedLists ?? undefined,
     policy: () => policy,
     bus,
     clock: overrides.clock,
@@ -317,12 +328,25 @@ async function createDetection(
     mode: () => (isRedis && store.status() === 'ok' ? 'redis' : 'memory'),
     close: async () => {
       stopWatching();
+      seedLists?.close();
       await sync?.stop();
       clearInterval(flushTimer);
       detector.flushEvents({ all: true });
       await store.close();
     },
   };
+}
+
+/** The seed lists, watched for changes; a bad line is logged with its file and line number. */
+function createSeedLists(paths: readonly string[], logger: Logger): SeedLists | null {
+  if (paths.length === 0) return null;
+  const lists = new SeedLists({
+    paths,
+    onProblem: (problem) => logger.warn(`reputation list: ${problem}`),
+    onLoad: (entries, files) => logger.info({ entries, files }, 'reputation lists loaded'),
+  });
+  lists.watch();
+  return lists;
 }
 
 /** Builds the HTTP app over the services (does not listen). */
@@ -345,6 +369,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         tokens: services.tokens,
         accounts: services.accounts,
         blocks: services.blocks,
+        ips: services.ips,
         users: services.users,
       });
     },

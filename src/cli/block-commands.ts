@@ -1,13 +1,18 @@
+import type { Kysely } from 'kysely';
 import { createEmbeddedBlocks } from '../blocks/index.ts';
 import type { Config } from '../config/index.ts';
+import type { Database } from '../db/index.ts';
 import { createDatabase, type DatabaseHandle } from '../db/index.ts';
 import {
   createDetector,
   DEFAULT_POLICY,
   type DetectionPolicy,
+  type Detector,
   loadPolicyFile,
+  SeedLists,
 } from '../detection/index.ts';
 import { createBlocksAdapter } from '../detection-blocks.ts';
+import { createIpsAdapter } from '../detection-ips.ts';
 import { ValidationError } from '../errors.ts';
 import type { SecurityEventBus } from '../events/index.ts';
 import type { BlocksPort } from '../http/routes/admin-routes.ts';
@@ -21,21 +26,33 @@ import {
 import { cliActor, withAuditLog } from './cli-audit.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
+type Db = Kysely<Database>;
+
 /** Exit code for a refused argument (EX_USAGE). */
 const EXIT_USAGE = 64;
 
 // The same blocks port as the admin API (same address check, same audit events), over the
 // store the servers read: Redis when configured, else the database (servers poll it).
 async function withBlocks<T>(work: (blocks: BlocksPort) => Promise<T>): Promise<T> {
+  return withDetector((detector, bus, policy) => work(adapterOf(detector, bus, policy)));
+}
+
+// A detector over the servers' store, with the seed lists read once (no watch).
+async function withDetector<T>(
+  work: (detector: Detector, bus: SecurityEventBus, policy: DetectionPolicy, db: Db) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfigOrExit();
   const policy = await policyOf(config);
   const database = createDatabase({ url: config.databaseUrl });
+  const lists = config.reputationLists;
+  const seedLists =
+    lists.length === 0 ? undefined : new SeedLists({ paths: lists, onProblem: () => {} });
   try {
     await prepareSchema(config, database);
     return await withAuditLog(database.db, (bus) =>
       withStore(config, database, (store) => {
-        const detector = createDetector({ store, policy: () => policy, bus });
-        return work(adapterOf(detector, bus, policy));
+        const detector = createDetector({ store, policy: () => policy, bus, seedLists });
+        return work(detector, bus, policy, database.db);
       }),
     );
   } finally {
@@ -43,11 +60,23 @@ async function withBlocks<T>(work: (blocks: BlocksPort) => Promise<T>): Promise<
   }
 }
 
-function adapterOf(
-  detector: ReturnType<typeof createDetector>,
-  bus: SecurityEventBus,
-  policy: DetectionPolicy,
-): BlocksPort {
+/**
+ * `flux-auth ip <addr>`: its reputation score and why, active block and latest events, as
+ * JSON (the body of `GET /api/admin/ips/:ip`). Scores are shared through Redis; without Redis
+ * each server keeps its own, so this shows the seed lists' score only.
+ */
+export async function runIp(ip: string): Promise<void> {
+  try {
+    const view = await withDetector((detector, _bus, policy, db) =>
+      createIpsAdapter(detector, db, () => policy.ipv6PrefixLength).describe(ip),
+    );
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+  } catch (error) {
+    fail('ip', error);
+  }
+}
+
+function adapterOf(detector: Detector, bus: SecurityEventBus, policy: DetectionPolicy): BlocksPort {
   return createBlocksAdapter(detector, bus, Date.now, () => policy.ipv6PrefixLength);
 }
 

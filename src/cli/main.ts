@@ -59,6 +59,11 @@ program
   .description('list active blocks with rule, evidence and expiry')
   .action(async () => (await import('./block-commands.ts')).runListBlocks());
 program
+  .command('ip')
+  .argument('<addr>', 'IPv4 or IPv6 address (IPv6 is scored per /64)')
+  .description("an IP's reputation score and why, its active block and latest events (JSON)")
+  .action(async (addr: string) => (await import('./block-commands.ts')).runIp(addr));
+program
   .command('verify')
   .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')
   .option('--i-own-this-host', 'allow a non-loopback target')

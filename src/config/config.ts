@@ -53,6 +53,8 @@ export interface Config {
   /** Browser origins (`https://app.example.com`) allowed by CORS; empty: no CORS headers. */
   readonly corsOrigins: readonly string[];
   readonly policyFile: string | null;
+  /** Seed lists of known bad ranges (`REPUTATION_LISTS`), reloaded on change; may be empty. */
+  readonly reputationLists: readonly string[];
   readonly hashMaxInFlight: number;
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;

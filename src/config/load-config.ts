@@ -8,6 +8,7 @@ import {
   type TrustProxy,
 } from './config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
+import { readReputationLists } from './reputation-lists.ts';
 import { readSentryConfig } from './sentry-config.ts';
 import { readSigningKeyFile } from './signing-key-file.ts';
 
@@ -58,6 +59,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     trustProxy,
     corsOrigins: readCorsOrigins(env, problems),
     policyFile: readPath(env, 'FLUX_AUTH_POLICY', options.cwd),
+    reputationLists: readReputationLists(env, options.cwd, problems),
     // One more than the CPUs keeps a hash queued in the pool so no core idles between hashes.
     hashMaxInFlight: read.integer('HASH_MAX_IN_FLIGHT', availableParallelism() + 1, 1, 256),
     hashMaxQueued: read.integer('HASH_MAX_QUEUED', 512, 0, 100_000),

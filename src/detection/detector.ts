@@ -67,6 +67,8 @@ export interface Detector {
   listBlocks(): Promise<BlockRecord[]>;
   /** How many blocks are active (cheap; for the metrics gauge). */
   countBlocks(): Promise<number>;
+  /** The IP's active block, or null. */
+  blockOf(ip: string): Promise<BlockRecord | null>;
   /** An IP's reputation: score (0–100), why, and whether a seed list names it. */
   reputationOf(ip: string): Promise<IpReputation>;
   /** Drops this instance's cached copy of a block another process lifted. */
@@ -171,6 +173,10 @@ class DetectorImpl implements Detector {
 
   countBlocks(): Promise<number> {
     return this.#store.countBlocks(this.#clock());
+  }
+
+  blockOf(ip: string): Promise<BlockRecord | null> {
+    return this.#store.getBlock(this.clientKey(ip), this.#clock());
   }
 
   async reputationOf(ip: string): Promise<IpReputation> {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { InvalidCursorError, listEvents } from '../../audit/index.ts';
+import { type AuditEvent, InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
 import { type Actor, SEVERITIES } from '../../events/index.ts';
@@ -36,6 +36,28 @@ export interface BlocksPort {
   unblock(ip: string, actor: Actor): Promise<boolean>;
 }
 
+/** What is known about one IP (see `createIpsAdapter`). */
+export interface IpView {
+  readonly ip: string;
+  readonly ipKey: string;
+  readonly reputation: {
+    readonly score: number;
+    readonly level: number;
+    readonly listed: boolean;
+    readonly mode: string;
+    readonly reasons: { type: string; points: number; at: string }[];
+  };
+  readonly block: BlockView | null;
+  readonly lastEvents: AuditEvent[];
+  readonly geo: null;
+}
+
+/** One IP's reputation, block and latest events. */
+export interface IpsPort {
+  /** Throws ValidationError naming `ip` for something that is not an IP address. */
+  describe(ip: string): Promise<IpView>;
+}
+
 /** Account management by an admin. */
 export interface UsersPort {
   /** Revokes every session of the account, deletes it and audits it; false when none. */
@@ -49,6 +71,7 @@ export interface AdminRoutesOptions {
   readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly blocks: BlocksPort;
   readonly users: UsersPort;
+  readonly ips: IpsPort;
 }
 
 const BlockSchema = Type.Object({
@@ -83,6 +106,22 @@ const EventSchema = Type.Object({
   rule: Type.Union([Type.String(), Type.Null()]),
   requestId: Type.Union([Type.String(), Type.Null()]),
   details: Type.Record(Type.String(), Type.Unknown()),
+});
+const IpViewSchema = Type.Object({
+  ip: Type.String(),
+  ipKey: Type.String(),
+  reputation: Type.Object({
+    score: Type.Number(),
+    level: Type.Integer(),
+    listed: Type.Boolean(),
+    mode: Type.String(),
+    reasons: Type.Array(
+      Type.Object({ type: Type.String(), points: Type.Number(), at: Type.String() }),
+    ),
+  }),
+  block: Type.Union([BlockSchema, Type.Null()]),
+  lastEvents: Type.Array(EventSchema),
+  geo: Type.Null({ description: 'Not located in this view (null)' }),
 });
 const EventPageSchema = Type.Object({
   events: Type.Array(EventSchema),
@@ -143,6 +182,21 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async () => ({ blocks: [...(await opts.blocks.list())] }),
+  );
+
+  app.get(
+    '/ips/:ip',
+    {
+      schema: {
+        tags: ['admin'],
+        operationId: 'describeIp',
+        summary: "An IP's reputation score and why, its active block, its latest events",
+        security: [{ bearerAuth: [] }],
+        params: Type.Object({ ip: Type.String({ maxLength: 64 }) }),
+        response: { 200: IpViewSchema, ...errors },
+      },
+    },
+    async (request) => opts.ips.describe(request.params.ip),
   );
 
   app.post(
