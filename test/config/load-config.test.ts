@@ -81,6 +81,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads REPUTATION_LISTS as readable paths; an unreadable one is a problem naming it', () => {
+    writeFileSync(join(cwd, 'a.netset'), '203.0.113.0/24\n');
+    writeFileSync(join(cwd, 'b.netset'), '198.51.100.1\n');
+    const here = load({ ...production, REPUTATION_LISTS: 'a.netset, b.netset' });
+    expect(here.ok && here.config.reputationLists).toEqual([
+      join(cwd, 'a.netset'),
+      join(cwd, 'b.netset'),
+    ]);
+    expect(load(production).ok && load(production).config).toMatchObject({ reputationLists: [] });
+    const missing = problemsOf({
+      ...production,
+      REPUTATION_LISTS: 'a.netset,/nope/bad.netset',
+    });
+    expect(missing).toEqual(['REPUTATION_LISTS: cannot read /nope/bad.netset']);
+  });
+
   it('reports every problem at once, one line each', () => {
     const problems = problemsOf({
       NODE_ENV: 'production',

@@ -45,6 +45,27 @@ forEachDialect((_dialect, open) => {
     await db?.cleanup();
   });
 
+  it('GET /api/admin/ips/:ip: reputation and why, the active block, latest events; 400 naming ip', async () => {
+    const ip = '198.51.100.77';
+    const before = await readJson(await call('GET', `/api/admin/ips/${ip}`, adminToken));
+    expect(before).toMatchObject({
+      ip,
+      ipKey: ip,
+      reputation: { score: 0, level: 0, listed: false, reasons: [] },
+      block: null,
+      geo: null,
+    });
+    const { detector } = service.services;
+    await detector.blockIp(ip, { durationSeconds: 600, reason: 'test' });
+    const after = await readJson(await call('GET', `/api/admin/ips/${ip}`, adminToken));
+    expect(after.block).toMatchObject({ ip, rule: 'manual' });
+    await detector.unblockIp(ip);
+    const bad = await call('GET', '/api/admin/ips/not-an-ip', adminToken);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await readJson(bad))).toContain('ip');
+    expect((await call('GET', `/api/admin/ips/${ip}`, userToken)).status).toBe(403);
+  });
+
   it('refuses the admin API without a token (401) and to a plain user (403)', async () => {
     expect((await call('GET', '/api/admin/events')).status).toBe(401);
     const forbidden = await call('GET', '/api/admin/blocks', userToken);
