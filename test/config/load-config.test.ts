@@ -89,7 +89,8 @@ describe('loadConfig', () => {
       join(cwd, 'a.netset'),
       join(cwd, 'b.netset'),
     ]);
-    expect(load(production).ok && load(production).config).toMatchObject({ reputationLists: [] });
+    const none = load(production);
+    expect(none.ok && none.config.reputationLists).toEqual([]);
     const missing = problemsOf({
       ...production,
       REPUTATION_LISTS: 'a.netset,/nope/bad.netset',
