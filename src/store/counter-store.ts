@@ -213,7 +213,10 @@ export interface CounterStore extends ReputationStore {
   countBlocks(now: number): Promise<number>;
   /** Sets (or replaces) a block. */
   setBlock(input: SetBlockInput): Promise<BlockRecord>;
-  /** Lifts a block and clears the IP's failure window; true when a block was active. */
+  /**
+   * Lifts a block and clears the IP's failure window and reputation score (an operator's
+   * pardon); true when a block was active.
+   */
   unblock(ipKey: string, now: number): Promise<boolean>;
   /** Cheap liveness probe; rejects when the store is unreachable. */
   ping(): Promise<void>;

@@ -335,6 +335,7 @@ export class MemoryCounterStore implements CounterStore {
     const wasActive = this.#activeBlock(ipKey, now) !== null;
     this.#blocks.delete(ipKey);
     this.#ips.delete(ipKey);
+    this.#reputation.delete(ipKey);
     return wasActive;
   }
 

@@ -338,8 +338,10 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.unblock`. */
   async unblock(ipKey: string, now: number): Promise<boolean> {
-    const reply = await runScript(this.#client, SCRIPTS.unblock, [this.#ipKey(ipKey)], [now]);
+    const keys = [this.#ipKey(ipKey), this.#reputationKey(ipKey)];
+    const reply = await runScript(this.#client, SCRIPTS.unblock, keys, [now]);
     await this.#index.remove(ipKey);
+    for (const directory of this.#reputationIndex.values()) await directory.forget(ipKey);
     return num(reply) === 1;
   }
 

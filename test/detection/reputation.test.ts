@@ -119,6 +119,10 @@ describe('reputation scores decay: half in one half-life', () => {
     expect(store.isReputationAtLeast(ipKey, 50, now + 2 * DAY - HOUR)).toBe(true);
     expect(store.isReputationAtLeast(ipKey, 50, now + 2 * DAY + HOUR)).toBe(false);
     expect(store.isReputationAtLeast('203.0.113.250', 50, now)).toBe(false);
+    // An operator's unblock clears the score, here and in the index.
+    await store.unblock(ipKey, now + DAY);
+    expect((await store.getReputation(ipKey, now + DAY, DAY)).score).toBe(0);
+    expect(store.isReputationAtLeast(ipKey, 50, now + DAY)).toBe(false);
   }
 
   it('memory store', async () => {
@@ -184,5 +188,20 @@ describe('seed lists (REPUTATION_LISTS)', () => {
     } finally {
       lists.close();
     }
+  });
+});
+
+describe('an operator unblock is a pardon', () => {
+  it('lifting a block clears the IP reputation too: a fresh start at 5', async () => {
+    const { detector, clock, failuresUntilBlocked } = setup();
+    const ip = '198.51.100.80';
+    expect(await failuresUntilBlocked(ip)).toBe(5);
+    clock.advance(HOUR + 1000);
+    expect(await failuresUntilBlocked(ip)).toBe(5);
+    await settle();
+    expect((await detector.reputationOf(ip)).level).toBe(1);
+    expect(await detector.unblockIp(ip)).toBe(true);
+    expect(await detector.reputationOf(ip)).toMatchObject({ score: 0, level: 0, reasons: [] });
+    expect(await failuresUntilBlocked(ip)).toBe(5);
   });
 });

@@ -49,6 +49,10 @@ export class ReputationScores {
     return entry !== undefined && this.#decayed(entry, now) >= threshold;
   }
 
+  delete(ipKey: string): void {
+    this.#entries.delete(ipKey);
+  }
+
   #decayed(entry: Entry, now: number): number {
     return DECAY.test(entry.score, now - entry.at, entry.halfLifeMs);
   }

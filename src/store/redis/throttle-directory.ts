@@ -88,6 +88,12 @@ export class ThrottleDirectory {
     this.#client.zremrangebyscore(this.#key, '-inf', now).catch(() => {});
   }
 
+  /** Removes a member, here at once and fleet-wide (others see it at their next read). */
+  async forget(member: string): Promise<void> {
+    this.#snapshot.until.delete(member);
+    await this.#client.zrem(this.#key, member);
+  }
+
   async #current(now: number): Promise<ThrottleSnapshot> {
     const age = this.#monotonic() - this.#snapshot.readAt;
     if (this.#isFresh(age)) return this.#snapshot;
