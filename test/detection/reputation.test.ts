@@ -140,11 +140,14 @@ describe('reputation scores decay: half in one half-life', () => {
       client.disconnect();
     });
     it('Redis store (shared by instances: a second store sees the score after its index refresh)', async () => {
-      await checkDecay(new RedisCounterStore(client, { keyPrefix: prefix }), '192.0.2.11');
+      const store = new RedisCounterStore(client, { keyPrefix: prefix });
+      await checkDecay(store, '192.0.2.11');
+      const now = 1_700_000_000_000;
+      const input = { ipKey: '192.0.2.12', now, type: 'bot_activity', points: 60, halfLifeMs: DAY };
+      await store.addReputation({ ...input, thresholds: [50] });
       const other = new RedisCounterStore(client, { keyPrefix: prefix });
-      const now = 1_700_000_000_000 + 1000;
-      other.isReputationAtLeast('192.0.2.11', 50, now); // starts the first read
-      await vi.waitFor(() => expect(other.isReputationAtLeast('192.0.2.11', 50, now)).toBe(true));
+      other.isReputationAtLeast('192.0.2.12', 50, now); // starts the first read
+      await vi.waitFor(() => expect(other.isReputationAtLeast('192.0.2.12', 50, now)).toBe(true));
     });
   }
 });
