@@ -15,11 +15,9 @@ import type {
   ReputationScore,
   SetBlockInput,
 } from './counter-store.ts';
-import { DEFAULT_PENDING_TTL_MS, MAX_REPUTATION_REASONS } from './counter-store.ts';
+import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
 import {
-  ADD_REPUTATION,
   COUNT_REFRESH,
-  GET_REPUTATION,
   PRECHECK_ACCOUNT,
   PRECHECK_COUNT_RADIX,
   RECORD_ACCOUNT,
@@ -35,11 +33,11 @@ import {
   decodeAccountRecord,
   decodeBlock,
   decodePrecheck,
-  decodeReputation,
   flag,
   num,
   slotAccount,
 } from './redis/replies.ts';
+import { RedisReputation } from './redis/reputation.ts';
 import {
   isNoScript,
   isSyntaxError,
@@ -49,7 +47,6 @@ import {
 } from './redis/script-runner.ts';
 import { ThrottleDirectory } from './redis/throttle-directory.ts';
 import type { RedisClient } from './redis-client.ts';
-import { untilBelow } from './reputation-math.ts';
 import { BLOCK_REASONS } from './rule-thresholds.ts';
 
 /** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
@@ -82,8 +79,6 @@ const SCRIPTS = {
   precheckAccount: script(PRECHECK_ACCOUNT),
   recordAccount: script(RECORD_ACCOUNT),
   countRefresh: script(COUNT_REFRESH),
-  addReputation: script(ADD_REPUTATION),
-  getReputation: script(GET_REPUTATION),
 } as const;
 
 /**
@@ -100,9 +95,7 @@ export class RedisCounterStore implements CounterStore {
   readonly #precheckScripts: PrecheckScripts;
   readonly #throttles: ThrottleDirectory;
   readonly #index: BlockIndex;
-  /** IPs at or above each reputation threshold, until their score decays below it. */
-  readonly #reputationIndex = new Map<number, ThrottleDirectory>();
-  readonly #directoryOptions: { maxAgeMs: number; maxEntries: number; monotonic?: () => number };
+  readonly #reputation: RedisReputation;
   #sequence = 0;
 
   /** Throws when `keyPrefix` contains a brace (it would break the hash tags). */
@@ -132,11 +125,11 @@ export class RedisCounterStore implements CounterStore {
       monotonic: options.monotonic,
     });
     this.#index = new BlockIndex(client, `${prefix}blocks`);
-    this.#directoryOptions = {
+    this.#reputation = new RedisReputation(client, prefix, {
       maxAgeMs: options.throttleCacheMs ?? 1000,
       maxEntries: options.maxCachedThrottles ?? 10_000,
       monotonic: options.monotonic,
-    };
+    });
   }
 
   /** The key prefix, e.g. for a test's cleanup (`SCAN MATCH prefix*`). */
@@ -338,52 +331,26 @@ export class RedisCounterStore implements CounterStore {
 
   /** See `CounterStore.unblock`. */
   async unblock(ipKey: string, now: number): Promise<boolean> {
-    const keys = [this.#ipKey(ipKey), this.#reputationKey(ipKey)];
+    const keys = [this.#ipKey(ipKey), this.#reputation.keyOf(ipKey)];
     const reply = await runScript(this.#client, SCRIPTS.unblock, keys, [now]);
     await this.#index.remove(ipKey);
-    for (const directory of this.#reputationIndex.values()) await directory.forget(ipKey);
+    await this.#reputation.forget(ipKey);
     return num(reply) === 1;
   }
 
-  /** See `ReputationStore.addReputation`; indexes the IP under each threshold it reaches. */
-  async addReputation(input: ReputationInput): Promise<ReputationScore> {
-    const { ipKey, now, halfLifeMs } = input;
-    const args = [now, halfLifeMs, input.points, input.type, MAX_REPUTATION_REASONS];
-    const keys = [this.#reputationKey(ipKey)];
-    const result = decodeReputation(
-      await runScript(this.#client, SCRIPTS.addReputation, keys, args),
-    );
-    for (const threshold of input.thresholds) {
-      const until = untilBelow(result.score, now, threshold, halfLifeMs);
-      if (until > now) this.#reputationDirectory(threshold).publish(ipKey, until, now);
-    }
-    return result;
+  /** See `ReputationStore.addReputation` and `RedisReputation`. */
+  addReputation(input: ReputationInput): Promise<ReputationScore> {
+    return this.#reputation.add(input);
   }
 
   /** See `ReputationStore.getReputation`. */
-  async getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
-    const keys = [this.#reputationKey(ipKey)];
-    const reply = await runScript(this.#client, SCRIPTS.getReputation, keys, [now, halfLifeMs]);
-    return decodeReputation(reply);
+  getReputation(ipKey: string, now: number, halfLifeMs: number): Promise<ReputationScore> {
+    return this.#reputation.get(ipKey, now, halfLifeMs);
   }
 
   /** See `ReputationStore.isReputationAtLeast`: from this instance's copy of the index. */
   isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
-    return this.#reputationDirectory(threshold).untilOf(ipKey, now) > now;
-  }
-
-  #reputationDirectory(threshold: number): ThrottleDirectory {
-    let directory = this.#reputationIndex.get(threshold);
-    if (directory === undefined) {
-      const key = `${this.#prefix}reputation:${threshold}`;
-      directory = new ThrottleDirectory({ client: this.#client, key, ...this.#directoryOptions });
-      this.#reputationIndex.set(threshold, directory);
-    }
-    return directory;
-  }
-
-  #reputationKey(ipKey: string): string {
-    return `${this.#prefix}{ip:${ipKey}}:rep`;
+    return this.#reputation.isAtLeast(ipKey, threshold, now);
   }
 
   /** PING; rejects when Redis does not answer. */

@@ -23,7 +23,10 @@ const client = await connectTestRedis();
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const dir = mkdtempSync(join(tmpdir(), 'flux-reputation-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  client?.disconnect();
+});
 
 function setup(
   policy: DetectionPolicy = DEFAULT_POLICY,
@@ -137,7 +140,6 @@ describe('reputation scores decay: half in one half-life', () => {
     const prefix = uniquePrefix();
     afterAll(async () => {
       await deleteKeys(client, prefix);
-      client.disconnect();
     });
     it('Redis store (shared by instances: a second store sees the score after its index refresh)', async () => {
       const store = new RedisCounterStore(client, { keyPrefix: prefix });
@@ -207,4 +209,38 @@ describe('an operator unblock is a pardon', () => {
     expect(await detector.reputationOf(ip)).toMatchObject({ score: 0, level: 0, reasons: [] });
     expect(await failuresUntilBlocked(ip)).toBe(5);
   });
+});
+
+describe('unblock from another process (the CLI) clears the fleet index', () => {
+  it.runIf(client !== null)(
+    'a store that never read the index still removes the key from it',
+    async () => {
+      if (client === null) return;
+      const prefix = uniquePrefix();
+      try {
+        const server = new RedisCounterStore(client, { keyPrefix: prefix });
+        const now = 1_700_000_000_000;
+        const input = {
+          ipKey: '192.0.2.40',
+          now,
+          type: 'brute_force',
+          points: 90,
+          halfLifeMs: DAY,
+        };
+        await server.addReputation({ ...input, thresholds: [50, 80] });
+        expect(server.isReputationAtLeast('192.0.2.40', 80, now)).toBe(true);
+        const cli = new RedisCounterStore(client, { keyPrefix: prefix });
+        await cli.unblock('192.0.2.40', now);
+        const fresh = new RedisCounterStore(client, { keyPrefix: prefix });
+        fresh.isReputationAtLeast('192.0.2.40', 50, now);
+        fresh.isReputationAtLeast('192.0.2.40', 80, now);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await client.zcard(`${prefix}reputation:50`)).toBe(0);
+        expect(await client.zcard(`${prefix}reputation:80`)).toBe(0);
+        expect(fresh.isReputationAtLeast('192.0.2.40', 50, now)).toBe(false);
+      } finally {
+        await deleteKeys(client, prefix);
+      }
+    },
+  );
 });
