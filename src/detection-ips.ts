@@ -11,7 +11,8 @@ const LAST_EVENTS = 10;
 
 /**
  * What is known about one IP, for `GET /api/admin/ips/:ip` and `flux-auth ip <addr>` alike:
- * its reputation score and the events that made it, its active block, its latest audit events.
+ * its reputation score and the events that made it, its current counters, its active block,
+ * its latest audit events.
  * `geo` is null (no locator in this view yet).
  */
 export function createIpsAdapter(
@@ -24,8 +25,9 @@ export function createIpsAdapter(
       const target = parseBlockTarget(text, ipv6PrefixLength());
       if (!target.ok) throw new ValidationError('ip', `Invalid field "ip": ${target.problem}`);
       const ip = target.ip;
-      const [reputation, block, page] = await Promise.all([
+      const [reputation, counters, block, page] = await Promise.all([
         detector.reputationOf(ip),
+        detector.countersOf(ip),
         detector.blockOf(ip),
         listEvents(db, { ip, limit: LAST_EVENTS }),
       ]);
@@ -43,6 +45,7 @@ export function createIpsAdapter(
             at: new Date(r.at).toISOString(),
           })),
         },
+        counters,
         block: block === null ? null : toBlockView(block),
         lastEvents: [...page.events],
         geo: null,

@@ -5,6 +5,8 @@ import type {
   AccountRecordResult,
   BlockRecord,
   CounterStore,
+  IpCounters,
+  IpPeekInput,
   IpPrecheckInput,
   IpPrecheckResult,
   IpRecordInput,
@@ -71,6 +73,11 @@ export class PersistedBlockStore implements CounterStore {
 
   isReputationAtLeast(ipKey: string, threshold: number, now: number): boolean {
     return this.#inner.isReputationAtLeast(ipKey, threshold, now);
+  }
+
+  /** See `CounterStore.peekIp`. */
+  peekIp(input: IpPeekInput): Promise<IpCounters> {
+    return this.#inner.peekIp(input);
   }
 
   /** See `CounterStore.isSurelyUnthrottled`. */

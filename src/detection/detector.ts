@@ -1,5 +1,5 @@
 import type { SecurityEventBus } from '../events/index.ts';
-import type { BlockRecord, CounterStore, ReputationScore } from '../store/index.ts';
+import type { BlockRecord, CounterStore, IpCounters, ReputationScore } from '../store/index.ts';
 import type { Attempt, Decision, Outcome, RateQuota, Refusal, Ticket } from './attempt.ts';
 import { BlockCache } from './block-cache.ts';
 import { clientKeyOf, PolicyCompiler } from './compiled-policy.ts';
@@ -67,6 +67,8 @@ export interface Detector {
   listBlocks(): Promise<BlockRecord[]>;
   /** How many blocks are active (cheap; for the metrics gauge). */
   countBlocks(): Promise<number>;
+  /** The IP's current brute_force and bot_activity counters (read only). */
+  countersOf(ip: string): Promise<IpCounters>;
   /** The IP's active block, or null. */
   blockOf(ip: string): Promise<BlockRecord | null>;
   /** An IP's reputation: score (0–100), why, and whether a seed list names it. */
@@ -173,6 +175,16 @@ class DetectorImpl implements Detector {
 
   countBlocks(): Promise<number> {
     return this.#store.countBlocks(this.#clock());
+  }
+
+  countersOf(ip: string): Promise<IpCounters> {
+    const { rules } = this.#policies.current().policy;
+    return this.#store.peekIp({
+      ipKey: this.clientKey(ip),
+      now: this.#clock(),
+      botWindowMs: rules.bot_activity.windowMs,
+      bruteWindowMs: rules.brute_force.windowMs,
+    });
   }
 
   blockOf(ip: string): Promise<BlockRecord | null> {

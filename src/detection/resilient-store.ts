@@ -6,6 +6,8 @@ import {
   type AccountRecordResult,
   type BlockRecord,
   type CounterStore,
+  type IpCounters,
+  type IpPeekInput,
   type IpPrecheckInput,
   type IpPrecheckResult,
   type IpRecordInput,
@@ -190,6 +192,10 @@ export class ResilientCounterStore implements CounterStore {
     return store.isReputationAtLeast(ipKey, threshold, now);
   }
 
+  /** See `CounterStore.peekIp`. */
+  peekIp(input: IpPeekInput): Promise<IpCounters> {
+    return this.#run((s) => s.peekIp(input));
+  }
   /** See `CounterStore.recordAccount`. */
   recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
     return this.#run((s) => s.recordAccount(input));

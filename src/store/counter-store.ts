@@ -205,6 +205,8 @@ export interface CounterStore extends ReputationStore {
   recordAccount(input: AccountRecordInput): Promise<AccountRecordResult>;
   /** Counts one refresh for the user; returns refreshes in the window, this one included. */
   countRefresh(input: RefreshCountInput): Promise<number>;
+  /** An IP's current counters, read only (admin view). */
+  peekIp(input: IpPeekInput): Promise<IpCounters>;
   /** The active block of an IP key, or null. */
   getBlock(ipKey: string, now: number): Promise<BlockRecord | null>;
   /** All active blocks, soonest expiry first. */
@@ -220,6 +222,24 @@ export interface CounterStore extends ReputationStore {
   unblock(ipKey: string, now: number): Promise<boolean>;
   /** Cheap liveness probe; rejects when the store is unreachable. */
   ping(): Promise<void>;
+}
+
+/** Input of `peekIp`: the windows to count in. */
+export interface IpPeekInput {
+  readonly ipKey: string;
+  readonly now: number;
+  readonly botWindowMs: number;
+  readonly bruteWindowMs: number;
+}
+
+/** An IP's current counters (read only): what its next precheck would start from. */
+export interface IpCounters {
+  /** Credential requests in the bot window. */
+  readonly requests: number;
+  /** Failed logins in the failure window (stale reservations included). */
+  readonly failures: number;
+  /** Reservations awaiting an outcome. */
+  readonly pending: number;
 }
 
 /** One event that added to an IP's reputation score. */

@@ -8,6 +8,8 @@ export type {
   BlockEvidence,
   BlockRecord,
   CounterStore,
+  IpCounters,
+  IpPeekInput,
   IpPrecheckInput,
   IpPrecheckResult,
   IpRecordInput,

@@ -7,6 +7,8 @@ import type {
   AccountRecordResult,
   BlockRecord,
   CounterStore,
+  IpCounters,
+  IpPeekInput,
   IpPrecheckInput,
   IpPrecheckResult,
   IpRecordInput,
@@ -35,6 +37,7 @@ import {
   newestTimestamp,
   readBot,
   readSlots,
+  ruleBlock,
   trimFront,
   writeWindows,
 } from './memory/ip-windows.ts';
@@ -298,6 +301,14 @@ export class MemoryCounterStore implements CounterStore {
     return times.length;
   }
 
+  /** See `CounterStore.peekIp`. */
+  async peekIp(input: IpPeekInput): Promise<IpCounters> {
+    const windows = this.#ips.get(input.ipKey);
+    const requests = readBot(windows, input.now - input.botWindowMs).length;
+    const slots = readSlots(windows, input.now - input.bruteWindowMs);
+    return { requests, ...countSlots(slots, input.now, this.#pendingTtlMs) };
+  }
+
   /** See `CounterStore.getBlock`. */
   async getBlock(ipKey: string, now: number): Promise<BlockRecord | null> {
     return this.#activeBlock(ipKey, now);
@@ -372,15 +383,7 @@ export class MemoryCounterStore implements CounterStore {
     count: number,
     now: number,
   ): BlockRecord {
-    const block: BlockRecord = {
-      ipKey,
-      rule,
-      reason: BLOCK_REASONS[rule],
-      evidence: { count, limit: limits.limit, windowMs: limits.windowMs },
-      createdAt: now,
-      expiresAt: now + limits.blockMs,
-      manual: false,
-    };
+    const block = ruleBlock(ipKey, rule, BLOCK_REASONS[rule], limits, count, now);
     this.#blocks.set(ipKey, block, now);
     return block;
   }

@@ -6,6 +6,8 @@ import type {
   AccountRecordResult,
   BlockRecord,
   CounterStore,
+  IpCounters,
+  IpPeekInput,
   IpPrecheckInput,
   IpPrecheckResult,
   IpRecordInput,
@@ -26,7 +28,7 @@ import {
   UNBLOCK,
 } from './lua/index.ts';
 import { BlockIndex } from './redis/block-index.ts';
-import { blockOfState } from './redis/ip-state.ts';
+import { blockOfState, countersOfState } from './redis/ip-state.ts';
 import { PrecheckScripts } from './redis/precheck-scripts.ts';
 import {
   asArray,
@@ -286,6 +288,12 @@ export class RedisCounterStore implements CounterStore {
     const key = `${this.#prefix}{user:${input.userId}}:refresh`;
     const args = [input.now, input.windowMs, this.#nextId(), this.#maxEntries];
     return num(await runScript(this.#client, SCRIPTS.countRefresh, [key], args));
+  }
+
+  /** See `CounterStore.peekIp`: parses the state string (one GET). */
+  async peekIp(input: IpPeekInput): Promise<IpCounters> {
+    const raw = await this.#client.get(this.#ipKey(input.ipKey));
+    return countersOfState(raw, input.now, { ...input, pendingTtlMs: this.#pendingTtlMs });
   }
 
   /** See `CounterStore.getBlock`. */

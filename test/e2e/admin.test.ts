@@ -52,6 +52,7 @@ forEachDialect((_dialect, open) => {
       ip,
       ipKey: ip,
       reputation: { score: 0, level: 0, listed: false, reasons: [] },
+      counters: { requests: 0, failures: 0, pending: 0 },
       block: null,
       geo: null,
     });

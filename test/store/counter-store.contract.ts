@@ -75,6 +75,29 @@ async function failTimes(
 /** The one behaviour contract every `CounterStore` passes; `getStore` runs per test. */
 export function describeCounterStoreContract(name: string, getStore: () => CounterStore): void {
   describe(`CounterStore contract: ${name}`, () => {
+    describe('peekIp (read only)', () => {
+      it('counts requests, failures and pending reservations in their windows, writes nothing', async () => {
+        const store = getStore();
+        const ip = freshIp();
+        const windows = { botWindowMs: BOT.windowMs, bruteWindowMs: BRUTE_FORCE.windowMs };
+        expect(await store.peekIp({ ipKey: ip, now: T0, ...windows })).toEqual({
+          requests: 0,
+          failures: 0,
+          pending: 0,
+        });
+        await failTimes(store, ip, 'acctP', 2, T0);
+        await store.precheckIp(login(ip, 'acctP', T0 + 5000)); // pending
+        await store.precheckIp(login(ip, 'acctP', T0 + 6000, { account: null })); // signup
+        const now = T0 + 7000;
+        const peek = { ipKey: ip, now, ...windows };
+        expect(await store.peekIp(peek)).toEqual({ requests: 4, failures: 2, pending: 1 });
+        expect(await store.peekIp(peek)).toEqual({ requests: 4, failures: 2, pending: 1 });
+        // Past the bot window (1 min) only the failures remain; the pending one is stale by now.
+        const later = { ...peek, now: T0 + 120_000 };
+        expect(await store.peekIp(later)).toEqual({ requests: 0, failures: 3, pending: 0 });
+      });
+    });
+
     describe('brute force (reserve before check)', () => {
       it('allows 5 sequential wrong logins, blocks on the 5th failure for 1 h', async () => {
         const store = getStore();

@@ -47,6 +47,7 @@ export interface IpView {
     readonly mode: string;
     readonly reasons: { type: string; points: number; at: string }[];
   };
+  readonly counters: { requests: number; failures: number; pending: number };
   readonly block: BlockView | null;
   readonly lastEvents: AuditEvent[];
   readonly geo: null;
@@ -118,6 +119,11 @@ const IpViewSchema = Type.Object({
     reasons: Type.Array(
       Type.Object({ type: Type.String(), points: Type.Number(), at: Type.String() }),
     ),
+  }),
+  counters: Type.Object({
+    requests: Type.Integer({ description: 'credential requests in the bot_activity window' }),
+    failures: Type.Integer({ description: 'failed logins in the brute_force window' }),
+    pending: Type.Integer({ description: 'logins awaiting their outcome' }),
   }),
   block: Type.Union([BlockSchema, Type.Null()]),
   lastEvents: Type.Array(EventSchema),

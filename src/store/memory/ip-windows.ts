@@ -1,3 +1,4 @@
+import type { BlockRecord, IpRuleLimits } from '../counter-store.ts';
 import { STALE_PENDING } from '../rule-thresholds.ts';
 
 // One IP's windows in one flat double array (compact: ~8 bytes per number):
@@ -90,4 +91,24 @@ export function clearAccount(
     }
   }
   return cleared;
+}
+
+/** A block a rule creates at `now` from its limits and the count that reached them. */
+export function ruleBlock(
+  ipKey: string,
+  rule: string,
+  reason: string,
+  limits: IpRuleLimits,
+  count: number,
+  now: number,
+): BlockRecord {
+  return {
+    ipKey,
+    rule,
+    reason,
+    evidence: { count, limit: limits.limit, windowMs: limits.windowMs },
+    createdAt: now,
+    expiresAt: now + limits.blockMs,
+    manual: false,
+  };
 }
