@@ -77,7 +77,7 @@ export interface Detector {
   forgetCachedBlock(ipKey: string): void;
   /**
    * Publishes the repeats held back by the roll-up (blocked requests, throttles…) once their
-   * interval has passed, or all of them with `all` (shutdown). Call about once a second.
+   * interval has passed, or all of them with `all` (shutdown: no reputation is scored after it).
    */
   flushEvents(options?: { readonly all?: boolean }): void;
 }
@@ -100,6 +100,7 @@ class DetectorImpl implements Detector {
   readonly #prechecker: Prechecker;
   readonly #recorder: Recorder;
   readonly #reputation: ReputationTracker;
+  #isClosing = false;
 
   constructor(options: DetectorOptions) {
     this.#store = options.store;
@@ -107,9 +108,11 @@ class DetectorImpl implements Detector {
     this.#clock = options.clock ?? Date.now;
     this.#cache = new BlockCache(options.blockCacheMs ?? 1000);
     this.#reputation = new ReputationTracker(this.#store, options.seedLists ?? null);
-    this.#events = new EventPublisher(options.bus, (ipKey, event, now) =>
-      this.#reputation.note(ipKey, event, now, this.#policies.current().policy.reputation),
-    );
+    this.#events = new EventPublisher(options.bus, (ipKey, event, now) => {
+      // The final flush runs as the store closes: a write then could only fail.
+      if (this.#isClosing) return;
+      this.#reputation.note(ipKey, event, now, this.#policies.current().policy.reputation);
+    });
     const roles = {
       store: this.#store,
       policies: this.#policies,
@@ -143,6 +146,7 @@ class DetectorImpl implements Detector {
   }
 
   flushEvents(options: { readonly all?: boolean } = {}): void {
+    if (options.all === true) this.#isClosing = true;
     this.#events.flush(this.#clock(), options);
   }
 

@@ -43,8 +43,8 @@ export interface DetectionPolicy {
 
 /**
  * IP reputation (0–100 per client key). Each published event of a weighted type adds its
- * weight (a block, a throttle started, a suspicious user agent; not repeats or monitor-only
- * reports); the score halves every `halfLifeMs`. At `tightenAt` or more the brute_force and
+ * weight (a block, a throttle started; not repeats or monitor-only reports, and not a user
+ * agent, which repeats once a minute for any scripted client and would saturate the score); the score halves every `halfLifeMs`. At `tightenAt` or more the brute_force and
  * bot_activity limits are halved (rounded up); at `strictAt` or more the first failed login
  * blocks. An IP on a seed list (`REPUTATION_LISTS`) scores at least `listedScore`. `monitor`:
  * scores are kept and shown, limits are not tightened.
@@ -59,7 +59,6 @@ export interface ReputationPolicy {
     readonly brute_force: number;
     readonly bot_activity: number;
     readonly account_guard: number;
-    readonly suspicious_user_agent: number;
   };
 }
 
@@ -77,7 +76,7 @@ export const DEFAULT_POLICY: DetectionPolicy = {
     tightenAt: 50,
     strictAt: 80,
     listedScore: 60,
-    weights: { brute_force: 30, bot_activity: 30, account_guard: 10, suspicious_user_agent: 5 },
+    weights: { brute_force: 30, bot_activity: 30, account_guard: 10 },
   },
 };
 
