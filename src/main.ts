@@ -32,6 +32,7 @@ import {
 import { createBlocksAdapter } from './detection-blocks.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
+import { GeoLookup, revokeOnImpossibleTravel } from './geo/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
@@ -139,6 +140,14 @@ export async function createServices(
       logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
+  const stopTravelRevocation = revokeOnImpossibleTravel({
+    bus,
+    db: database.db,
+    clock,
+    onRevoked: (userId, revokedTokens) =>
+      logger.warn({ userId, revokedTokens }, 'impossible travel: other sessions revoked'),
+    onError: (error) => logger.error({ err: error }, 'impossible travel: revoking sessions failed'),
+  });
   const estimator = overrides.strengthEstimator ?? new ZxcvbnStrengthEstimator();
   const { accounts, hasher, queue } = createAccounts(
     config,
@@ -194,6 +203,7 @@ export async function createServices(
     close: async () => {
       stopCleanup();
       stopForwarding();
+      stopTravelRevocation();
       // Each step runs even if an earlier one failed: the audit log must still be written.
       try {
         await detection.close();
@@ -312,11 +322,14 @@ async function createDetection(
       'Redis is not reachable at startup; detection runs in-process until it is',
     );
   });
+  // GeoIP for account_takeover: opened once (bundled country data, GEOIP_CITY_DB if set).
+  const geo = await GeoLookup.open({ cityDbPath: config.geoipCityDb });
   const detector = createDetector({
     store: store.store,
     policy: () => policy,
     bus,
     clock: overrides.clock,
+    locate: geo.locate,
   });
   // Blocks set by the CLI or another instance on this database arrive within ~500 ms.
   const sync = embedded?.createSync((ipKey) => detector.forgetCachedBlock(ipKey)) ?? null;

@@ -61,6 +61,10 @@ export interface Config {
   readonly metrics: MetricsListenConfig | null;
   /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
   readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
+  /** `GEOIP_CITY_DB`: a city MMDB (coordinates, accuracy radius), checked at startup; or null. */
+  readonly geoipCityDb: string | null;
+  /** `LOGIN_HISTORY_DAYS`: how long login outcomes are kept (days). */
+  readonly loginHistoryDays: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
 }

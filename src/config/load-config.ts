@@ -7,6 +7,7 @@ import {
   type MetricsListenConfig,
   type TrustProxy,
 } from './config.ts';
+import { readGeoipCityDb } from './geoip-config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
 import { readSentryConfig } from './sentry-config.ts';
 import { readSigningKeyFile } from './signing-key-file.ts';
@@ -65,6 +66,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
     metrics: readMetrics(env, read, problems),
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
+    geoipCityDb: readGeoipCityDb(readPath(env, 'GEOIP_CITY_DB', options.cwd), problems),
+    loginHistoryDays: read.integer('LOGIN_HISTORY_DAYS', 30, 1, 3650),
   };
   const sentry = readSentryConfig(env);
   if (!sentry.ok) problems.push(...sentry.problems);

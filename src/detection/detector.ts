@@ -531,14 +531,16 @@ class DetectorImpl implements Detector {
         rules.multiple_devices.mode,
       );
       const current = { ip: attempt.ip, ipKey, at: now };
-      const takeover = evaluateAccountTakeover(
-        acct.previousLogin,
-        current,
-        rules.account_takeover,
-        rules.account_takeover.mode,
-        this.#locate,
+      if (devices !== null) events.push(devices);
+      events.push(
+        ...evaluateAccountTakeover(
+          acct.previousLogin,
+          current,
+          rules.account_takeover,
+          rules.account_takeover.mode,
+          this.#locate,
+        ),
       );
-      for (const event of [devices, takeover]) if (event !== null) events.push(event);
     }
     this.#publishAll({ ...attempt, now }, ipKey, events, isSuccess ? outcome.userId : null);
     const blockedForSeconds = ip.block === null ? 0 : rules.brute_force.blockSeconds;

@@ -57,7 +57,7 @@ export {
   type StoreStatus,
 } from './resilient-store.ts';
 export { ACCOUNT_THROTTLED_MESSAGE } from './rules/account-guard.ts';
-export type { GeoLocation, GeoLocator } from './rules/account-takeover.ts';
+export type { GeoLocator, GeoPlace } from './rules/account-takeover.ts';
 export { IP_BLOCKED_MESSAGE } from './rules/active-block.ts';
 export { LOGIN_BOT_MESSAGE, SIGNUP_BOT_MESSAGE } from './rules/bot-activity.ts';
 export { BRUTE_FORCE_MESSAGE } from './rules/brute-force.ts';

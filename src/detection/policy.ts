@@ -1,4 +1,5 @@
 import { isValidCidr } from './client-ip.ts';
+import type { AccountTakeoverPolicy } from './rules/account-takeover.ts';
 
 /** `enforce` acts; `monitor` records what the rule would have done and does nothing. */
 export type RuleMode = 'enforce' | 'monitor';
@@ -32,7 +33,7 @@ export interface DetectionPolicy {
     readonly suspicious_user_agent: { readonly mode: RuleMode };
     readonly multiple_devices: WindowRulePolicy;
     readonly rapid_token_refresh: WindowRulePolicy;
-    readonly account_takeover: { readonly mode: RuleMode; readonly maxSpeedKmh: number };
+    readonly account_takeover: { readonly mode: RuleMode } & AccountTakeoverPolicy;
     readonly account_guard: AccountGuardPolicy;
   };
   /** CIDRs never blocked (still recorded). */
@@ -53,7 +54,11 @@ export const DEFAULT_POLICY: DetectionPolicy = {
     suspicious_user_agent: { mode: 'enforce' },
     multiple_devices: { mode: 'enforce', limit: 3, windowMs: 3_600_000 },
     rapid_token_refresh: { mode: 'enforce', limit: 10, windowMs: 600_000 },
-    account_takeover: { mode: 'enforce', maxSpeedKmh: 900 },
+    account_takeover: {
+      mode: 'enforce',
+      maxSpeedKmh: 900,
+      revokeSessionsOnImpossibleTravel: false,
+    },
     account_guard: {
       mode: 'enforce',
       failureLimit: 20,
@@ -111,6 +116,12 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
       out[key] = mergeValue(value, input[key], join(path, key), problems);
     }
     return out;
+  }
+  if (typeof base === 'boolean') {
+    if (typeof input !== 'boolean') {
+      problems.push(`${where}: must be true or false, got ${JSON.stringify(input)}`);
+    }
+    return input;
   }
   if (typeof base === 'number') {
     if (typeof input !== 'number' || !Number.isSafeInteger(input) || input <= 0) {

@@ -38,9 +38,18 @@ export const EVENT_TYPES = {
     severity: 'high',
     description: 'One user refreshed tokens more often than the limit allows',
   },
-  account_takeover: {
+  account_new_ip: {
+    severity: 'low',
+    description: "A successful login from another IP than the account's previous one",
+  },
+  account_new_country: {
     severity: 'high',
-    description: 'A successful login from another IP than the previous one',
+    description: "A successful login from another country than the account's previous one",
+  },
+  impossible_travel: {
+    severity: 'high',
+    description:
+      'Two successful logins of one account too far apart for the time between them (over maxSpeedKmh after accuracy radii)',
   },
   blocked_request: {
     severity: 'low',

@@ -1,0 +1,96 @@
+import { createRequire } from 'node:module';
+import maxmind, { type Reader, type Response } from 'maxmind';
+import type { GeoLocator, GeoPlace } from './geo-place.ts';
+import { isPublicAddress } from './public-address.ts';
+
+/** The country database shipped as a dependency (CC0; data CC BY 4.0 by the NRO, see README). */
+export function bundledCountryDbPath(): string {
+  const require = createRequire(import.meta.url);
+  return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
+}
+
+/** Entries kept in each reader's lookup cache (LRU): bounded memory under any IP spread. */
+export const GEO_CACHE_MAX = 10_000;
+
+/** Where the two databases are; `cityDbPath` is `GEOIP_CITY_DB` (optional). */
+export interface GeoLookupOptions {
+  readonly countryDbPath?: string;
+  readonly cityDbPath?: string | null;
+  readonly cacheMax?: number;
+}
+
+// Only the fields read: GeoLite2-City and DB-IP city files, and the ip-location-db country file.
+interface CityRecord {
+  readonly country?: { readonly iso_code?: string };
+  readonly location?: {
+    readonly latitude?: number;
+    readonly longitude?: number;
+    readonly accuracy_radius?: number;
+  };
+}
+interface CountryRecord {
+  readonly country_code?: string;
+  readonly country?: { readonly iso_code?: string };
+}
+
+/**
+ * Offline GeoIP over MMDB files, each opened once with a bounded cache. A lookup is a tree walk
+ * in memory (microseconds). Throws at open when a file is missing or not an MMDB.
+ */
+export class GeoLookup {
+  readonly #country: Reader<CountryRecord & Response> | null;
+  readonly #city: Reader<CityRecord & Response> | null;
+
+  private constructor(
+    country: Reader<CountryRecord & Response> | null,
+    city: Reader<CityRecord & Response> | null,
+  ) {
+    this.#country = country;
+    this.#city = city;
+  }
+
+  /** Opens the country database (the bundled one by default) and the city one when given. */
+  static async open(options: GeoLookupOptions = {}): Promise<GeoLookup> {
+    const cache = { max: options.cacheMax ?? GEO_CACHE_MAX };
+    const country = await maxmind.open<CountryRecord & Response>(
+      options.countryDbPath ?? bundledCountryDbPath(),
+      { cache },
+    );
+    const city =
+      options.cityDbPath == null
+        ? null
+        : await maxmind.open<CityRecord & Response>(options.cityDbPath, { cache });
+    return new GeoLookup(country, city);
+  }
+
+  /** True when coordinates can be known (a city database is open). */
+  get hasCoordinates(): boolean {
+    return this.#city !== null;
+  }
+
+  /** Where `ip` is; null for non-public or unknown addresses. Never throws. */
+  readonly locate: GeoLocator = (ip: string): GeoPlace | null => {
+    if (!isPublicAddress(ip)) return null;
+    try {
+      return this.#fromCity(ip) ?? this.#fromCountry(ip);
+    } catch {
+      // A malformed record must not fail a login: an unknown place is no geo event.
+      return null;
+    }
+  };
+
+  #fromCity(ip: string): GeoPlace | null {
+    const record = this.#city?.get(ip) ?? null;
+    const country = record?.country?.iso_code;
+    if (record === null || typeof country !== 'string') return null;
+    const { latitude, longitude, accuracy_radius: radius } = record.location ?? {};
+    if (typeof latitude !== 'number' || typeof longitude !== 'number') return { country };
+    return { country, latitude, longitude, accuracyRadiusKm: radius ?? 0 };
+  }
+
+  #fromCountry(ip: string): GeoPlace | null {
+    const record = this.#country?.get(ip) ?? null;
+    const country = record?.country_code ?? record?.country?.iso_code;
+    return typeof country === 'string' ? { country } : null;
+  }
+}
