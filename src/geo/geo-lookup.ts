@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import maxmind, { type Reader, type Response } from 'maxmind';
 import type { GeoLocator, GeoPlace } from './geo-place.ts';
-import { isPublicAddress } from './public-address.ts';
+import { publicAddressOf } from './public-address.ts';
 
 /** The country database shipped as a dependency (CC0; data CC BY 4.0 by the NRO, see README). */
 export function bundledCountryDbPath(): string {
@@ -70,9 +70,10 @@ export class GeoLookup {
 
   /** Where `ip` is; null for non-public or unknown addresses. Never throws. */
   readonly locate: GeoLocator = (ip: string): GeoPlace | null => {
-    if (!isPublicAddress(ip)) return null;
+    const address = publicAddressOf(ip);
+    if (address === null) return null;
     try {
-      return this.#fromCity(ip) ?? this.#fromCountry(ip);
+      return this.#fromCity(address) ?? this.#fromCountry(address);
     } catch {
       // A malformed record must not fail a login: an unknown place is no geo event.
       return null;

@@ -7,5 +7,5 @@ export {
 } from './geo-lookup.ts';
 export { type GeoLocator, type GeoPlace, type GeoPoint, hasCoordinates } from './geo-place.ts';
 export { checkMmdbFile } from './mmdb-file.ts';
-export { isPublicAddress } from './public-address.ts';
+export { isPublicAddress, publicAddressOf } from './public-address.ts';
 export { revokeOnImpossibleTravel, revokeSessionsBefore } from './travel-revocation.ts';

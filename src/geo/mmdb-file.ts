@@ -20,7 +20,9 @@ export function checkMmdbFile(path: string): string | null {
     return `cannot be opened (${String(code)})`;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) return 'is a directory, not a file';
+    const size = stat.size;
     if (size === 0) return 'is empty, not an MMDB file';
     const length = Math.min(size, METADATA_MAX_BYTES);
     const tail = Buffer.alloc(length);
