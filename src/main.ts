@@ -33,6 +33,7 @@ import { createBlocksAdapter } from './detection-blocks.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { GeoLookup, revokeOnImpossibleTravel } from './geo/index.ts';
+import { createLoginHistory, type LoginHistory, withLoginHistory } from './history/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
@@ -60,6 +61,8 @@ export interface Services {
   readonly database: DatabaseHandle;
   readonly bus: SecurityEventBus;
   readonly audit: AuditRecorder;
+  /** Login outcomes (`login_outcomes`), batched; retention LOGIN_HISTORY_DAYS. */
+  readonly loginHistory: LoginHistory;
   readonly accounts: AccountService;
   readonly tokens: TokenService<Awaited<ReturnType<AccountService['getUser']>> & object>;
   readonly accessTokens: AccessTokens;
@@ -140,6 +143,14 @@ export async function createServices(
       logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
+  const loginHistory = createLoginHistory({
+    db: database.db,
+    retentionDays: config.loginHistoryDays,
+    pruneIntervalMs: config.cleanupIntervalMs,
+    logger,
+    clock,
+    onUnexpectedError: (error, operation) => errorTracker.captureError(error, { operation }),
+  });
   const stopTravelRevocation = revokeOnImpossibleTravel({
     bus,
     db: database.db,
@@ -191,6 +202,7 @@ export async function createServices(
     database,
     bus,
     audit,
+    loginHistory,
     accounts,
     tokens,
     accessTokens,
@@ -209,7 +221,7 @@ export async function createServices(
         await detection.close();
       } finally {
         try {
-          await audit.close();
+          await Promise.all([audit.close(), loginHistory.close()]);
         } finally {
           try {
             // A database handed in by the caller is the caller's to close.
@@ -455,7 +467,12 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     accounts: services.accounts,
     tokens: services.tokens,
     jwks: () => services.accessTokens.getJwks(),
-    detector: services.detector,
+    // Every login that reached the password check is recorded (batched) on its way out.
+    detector: withLoginHistory(
+      services.detector,
+      (outcome) => services.loginHistory.recorder.record(outcome),
+      clock,
+    ),
     clock,
     trustProxy: services.config.trustProxy,
     corsOrigins: services.config.corsOrigins,
