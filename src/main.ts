@@ -37,6 +37,7 @@ import { createLoginHistory, type LoginHistory, withLoginHistory } from './histo
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
+import { backtestRoutes } from './http/routes/backtest-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
@@ -487,6 +488,13 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         accounts: services.accounts,
         blocks: services.blocks,
         users: services.users,
+      });
+      await app.register(backtestRoutes, {
+        prefix: '/api/admin/policy',
+        db: services.database.db,
+        tokens: services.tokens,
+        accounts: services.accounts,
+        clock,
       });
     },
     readiness: async () => ({

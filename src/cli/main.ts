@@ -59,6 +59,17 @@ program
   .description('list active blocks with rule, evidence and expiry')
   .action(async () => (await import('./block-commands.ts')).runListBlocks());
 program
+  .command('backtest')
+  .requiredOption('--policy <file>', 'policy JSON to try (keys left out keep their defaults)')
+  .option('--since <period>', 'how far back: 7d, 24h, 90m or an ISO 8601 time', '7d')
+  .option('--json', 'print the result as JSON')
+  .description(
+    'replay recorded logins under another policy: blocks added or removed, IPs and accounts affected',
+  )
+  .action(async (options: { policy: string; since: string; json?: boolean }) =>
+    (await import('./backtest-command.ts')).runBacktestCommand(options),
+  );
+program
   .command('verify')
   .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')
   .option('--i-own-this-host', 'allow a non-loopback target')
