@@ -32,7 +32,7 @@ import {
 import { createBlocksAdapter } from './detection-blocks.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
-import { GeoLookup, revokeOnImpossibleTravel } from './geo/index.ts';
+import { type GeoLocator, GeoLookup, revokeOnImpossibleTravel } from './geo/index.ts';
 import { createLoginHistory, type LoginHistory, withLoginHistory } from './history/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
@@ -93,6 +93,8 @@ export interface ServiceOverrides {
   readonly sentryStats?: SentryStats;
   /** Password strength estimator to share instead of loading its dictionaries again. */
   readonly strengthEstimator?: StrengthEstimator;
+  /** GeoIP for account_takeover instead of the databases config names; null turns it off. */
+  readonly geoLocator?: GeoLocator | null;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -336,13 +338,16 @@ async function createDetection(
     );
   });
   // GeoIP for account_takeover: opened once (bundled country data, GEOIP_CITY_DB if set).
-  const geo = await GeoLookup.open({ cityDbPath: config.geoipCityDb });
+  const locate =
+    overrides.geoLocator !== undefined
+      ? overrides.geoLocator
+      : (await GeoLookup.open({ cityDbPath: config.geoipCityDb })).locate;
   const detector = createDetector({
     store: store.store,
     policy: () => policy,
     bus,
     clock: overrides.clock,
-    locate: geo.locate,
+    ...(locate === null ? {} : { locate }),
   });
   // Blocks set by the CLI or another instance on this database arrive within ~500 ms.
   const sync = embedded?.createSync((ipKey) => detector.forgetCachedBlock(ipKey)) ?? null;

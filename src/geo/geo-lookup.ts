@@ -9,7 +9,7 @@ export function bundledCountryDbPath(): string {
   return require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb');
 }
 
-/** Entries kept in each reader's lookup cache (LRU): bounded memory under any IP spread. */
+/** Addresses whose answer is kept (oldest evicted first): bounded memory under any IP spread. */
 export const GEO_CACHE_MAX = 10_000;
 
 /** Where the two databases are; `cityDbPath` is `GEOIP_CITY_DB` (optional). */
@@ -40,18 +40,23 @@ interface CountryRecord {
 export class GeoLookup {
   readonly #country: Reader<CountryRecord & Response> | null;
   readonly #city: Reader<CityRecord & Response> | null;
+  readonly #cache = new Map<string, GeoPlace | null>();
+  readonly #cacheMax: number;
 
   private constructor(
     country: Reader<CountryRecord & Response> | null,
     city: Reader<CityRecord & Response> | null,
+    cacheMax: number,
   ) {
     this.#country = country;
     this.#city = city;
+    this.#cacheMax = Math.max(1, cacheMax);
   }
 
   /** Opens the country database (the bundled one by default) and the city one when given. */
   static async open(options: GeoLookupOptions = {}): Promise<GeoLookup> {
-    const cache = { max: options.cacheMax ?? GEO_CACHE_MAX };
+    // maxmind's own cache holds decoded records (by data offset), not answers per address.
+    const cache = { max: GEO_CACHE_MAX };
     const country = await maxmind.open<CountryRecord & Response>(
       options.countryDbPath ?? bundledCountryDbPath(),
       { cache },
@@ -60,7 +65,7 @@ export class GeoLookup {
       options.cityDbPath == null
         ? null
         : await maxmind.open<CityRecord & Response>(options.cityDbPath, { cache });
-    return new GeoLookup(country, city);
+    return new GeoLookup(country, city, options.cacheMax ?? GEO_CACHE_MAX);
   }
 
   /** True when coordinates can be known (a city database is open). */
@@ -70,6 +75,24 @@ export class GeoLookup {
 
   /** Where `ip` is; null for non-public or unknown addresses. Never throws. */
   readonly locate: GeoLocator = (ip: string): GeoPlace | null => {
+    const cached = this.#cache.get(ip);
+    if (cached !== undefined) return cached;
+    const place = this.#lookup(ip);
+    if (this.#cache.size >= this.#cacheMax) {
+      // Map iterates in insertion order: the first key is the oldest.
+      const oldest = this.#cache.keys().next();
+      if (oldest.done !== true) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(ip, place);
+    return place;
+  };
+
+  /** Addresses answered from the cache now (at most the cache size). */
+  get cachedCount(): number {
+    return this.#cache.size;
+  }
+
+  #lookup(ip: string): GeoPlace | null {
     const address = publicAddressOf(ip);
     if (address === null) return null;
     try {
@@ -78,7 +101,7 @@ export class GeoLookup {
       // A malformed record must not fail a login: an unknown place is no geo event.
       return null;
     }
-  };
+  }
 
   #fromCity(ip: string): GeoPlace | null {
     const record = this.#city?.get(ip) ?? null;

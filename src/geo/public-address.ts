@@ -9,29 +9,54 @@ export function isPublicAddress(ip: string): boolean {
   return publicAddressOf(ip) !== null;
 }
 
+// Dotted-quad IPv4 without leading zeros: the common case, checked without ipaddr.js.
+const IPV4 =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+// IANA special-purpose IPv4 ranges (RFC 6890 and successors) that are never a client's public
+// address: [network, prefix length].
+const SPECIAL_V4: readonly (readonly [string, number])[] = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+];
+const SPECIAL_V4_MASKS = SPECIAL_V4.map(([network, prefix]) => {
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return { base: (ipv4ToInt(network) ?? 0) & mask, mask };
+});
+
+function ipv4ToInt(ip: string): number | null {
+  const m = IPV4.exec(ip);
+  if (m === null) return null;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
+function isSpecialV4(value: number): boolean {
+  return SPECIAL_V4_MASKS.some(({ base, mask }) => (value & mask) >>> 0 === base >>> 0);
+}
+
 /**
  * The address to look up for `ip` (an IPv4-mapped IPv6 address as plain IPv4), or null when
  * it is not public (see `isPublicAddress`).
  */
 export function publicAddressOf(ip: string): string | null {
-  if (!ipaddr.isValid(ip)) return null;
-  let address = ipaddr.parse(ip);
-  if (address.kind() === 'ipv6') {
-    const v6 = address as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) address = v6.toIPv4Address();
-  }
-  const range = address.range();
-  // ipaddr.js calls every ordinary routed address `unicast`, IPv4 and IPv6 alike.
-  if (range !== 'unicast') return null;
-  // ipaddr.js 2 does not name the IPv4 documentation ranges (RFC 5737): they are never real.
-  if (address.kind() === 'ipv4' && isDocumentationV4(address as ipaddr.IPv4)) return null;
-  return address.toString();
-}
-
-const DOCUMENTATION_V4 = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'].map((cidr) =>
-  ipaddr.IPv4.parseCIDR(cidr),
-);
-
-function isDocumentationV4(address: ipaddr.IPv4): boolean {
-  return DOCUMENTATION_V4.some((range) => address.match(range));
+  const v4 = ipv4ToInt(ip);
+  if (v4 !== null) return isSpecialV4(v4) ? null : ip;
+  if (!ipaddr.IPv6.isValid(ip)) return null;
+  const v6 = ipaddr.IPv6.parse(ip);
+  if (v6.isIPv4MappedAddress()) return publicAddressOf(v6.toIPv4Address().toString());
+  // ipaddr.js calls every ordinary routed address `unicast` (2000::/3 less the special ranges).
+  return v6.range() === 'unicast' ? v6.toString() : null;
 }
