@@ -50,6 +50,13 @@ describe('GeoLookup with a city database (GEOIP_CITY_DB)', () => {
     expect(geo.locate('1.1.1.1')).toEqual({ country: 'AU' });
   });
 
+  it('keeps answers for a bounded number of addresses', async () => {
+    const geo = await GeoLookup.open({ cityDbPath: writeTestCityDb(), cacheMax: 3 });
+    for (let i = 1; i <= 10; i += 1) geo.locate(`81.2.69.${i}`);
+    expect(geo.cachedCount).toBe(3);
+    expect(geo.locate('81.2.69.1')).toMatchObject({ country: 'GB' });
+  });
+
   it('refuses a file that is not an MMDB, naming why', async () => {
     const bogus = join(dir, 'bogus.mmdb');
     writeFileSync(bogus, 'hello');
