@@ -84,6 +84,7 @@ describe('flux-auth CLI', () => {
     expect(migrated.code).toBe(0);
     const result = await run(['doctor'], cwdEnv);
     expect(result.stdout).toMatch(/ok\s+migrations\s+all applied/);
+    expect(result.stdout).toMatch(/ok\s+geoip\s+8\.8\.8\.8 → US; no GEOIP_CITY_DB/);
     expect(result.stdout).toMatch(
       new RegExp(`ok\\s+metrics listener\\s+127\\.0\\.0\\.1:${cwdEnv.METRICS_PORT} is free`),
     );
