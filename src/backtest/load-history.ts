@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
-import { readLoginOutcomes } from '../history/index.ts';
+import { type LoginOutcome, readLoginOutcomes } from '../history/index.ts';
 import type { RecordedHistory, ReplayAttempt, ReplayBlock } from './history-record.ts';
 import { accountsOf } from './replay-brute-force.ts';
 
@@ -29,6 +29,14 @@ export async function loadHistory(
     accountKey: o.accountKey,
     outcome: o.outcome,
   }));
+  // Failures per client key, for the accounts behind each recorded block.
+  const failuresByKey = new Map<string, LoginOutcome[]>();
+  for (const o of outcomes) {
+    if (o.outcome !== 'failure') continue;
+    const list = failuresByKey.get(o.clientKey);
+    if (list === undefined) failuresByKey.set(o.clientKey, [o]);
+    else list.push(o);
+  }
   const blocks: ReplayBlock[] = [];
   for (const row of events) {
     const at = Number(row.created_at);
@@ -44,12 +52,8 @@ export async function loadHistory(
     } else if (details.action === 'block') {
       const blockSeconds = typeof details.blockSeconds === 'number' ? details.blockSeconds : 0;
       const windowMs = typeof details.windowMs === 'number' ? details.windowMs : 0;
-      const failures = outcomes.filter(
-        (o) =>
-          o.clientKey === clientKey &&
-          o.outcome === 'failure' &&
-          o.at > at - windowMs &&
-          o.at <= at,
+      const failures = (failuresByKey.get(clientKey) ?? []).filter(
+        (o) => o.at > at - windowMs && o.at <= at,
       );
       blocks.push({
         clientKey,
