@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FleetHeartbeat, type RedisClient, RedisCounterStore } from '../../src/store/index.ts';
-import { IS_CI } from '../helpers/attack-stores.ts';
+import {
+  createRedisClient,
+  FleetHeartbeat,
+  pingRedis,
+  type RedisClient,
+  RedisCounterStore,
+  waitForRedisReady,
+} from '../../src/store/index.ts';
+import { IS_CI, sleep } from '../helpers/attack-stores.ts';
 import { hasRedisClusterTools, RedisClusterProcesses } from '../helpers/redis-cluster.ts';
 import {
   accountFailure,
@@ -156,5 +163,45 @@ if (!tools) {
     it('no master ever answered CROSSSLOT (INFO errorstats), after every suite above', async () => {
       expect(await cluster.errorCounts('CROSSSLOT')).toEqual([0, 0, 0]);
     });
+  });
+
+  describe('pingRedis on a cluster (the health probe and the way back from degraded)', () => {
+    /** Polls `pingRedis` until it resolves (true) or `timeoutMs` passes (false); errors seen. */
+    async function untilPing(probe: RedisClient, isOk: boolean, timeoutMs: number) {
+      const errors = new Set<string>();
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const ok = await pingRedis(probe).then(
+          () => true,
+          (error: Error) => {
+            errors.add(error.message);
+            return false;
+          },
+        );
+        if (ok === isOk) return { reached: true, errors: [...errors] };
+        await sleep(100);
+      }
+      return { reached: false, errors: [...errors] };
+    }
+
+    it('fails while one master is down, and answers again once it is back (ioredis rediscovers it)', async () => {
+      const probe = createRedisClient(cluster.url, { cluster: true, autoPipelining: false });
+      try {
+        await waitForRedisReady(probe, 10_000);
+        await pingRedis(probe);
+        await cluster.kill(2);
+        const down = await untilPing(probe, false, 10_000);
+        expect(down.reached).toBe(true);
+        // Still failing once the survivors mark the cluster failed (they answer PING fine).
+        await cluster.waitForState('fail');
+        await expect(pingRedis(probe)).rejects.toThrow(/state is fail|masters connected|closed/);
+        await cluster.restart(2);
+        await cluster.waitForState('ok');
+        const back = await untilPing(probe, true, 20_000);
+        expect(back, JSON.stringify(back.errors)).toMatchObject({ reached: true });
+      } finally {
+        probe.disconnect();
+      }
+    }, 60_000);
   });
 }
