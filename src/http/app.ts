@@ -53,6 +53,8 @@ export interface AppDependencies {
   readonly detector?: DetectorPort;
   readonly clock?: () => number;
   readonly trustProxy?: TrustProxy;
+  /** Told the peer address once when a proxy is seen in front while `trustProxy` is unset. */
+  readonly onUntrustedProxy?: (peer: string) => void;
   /** Browser origins allowed to call the API (CORS); empty or absent: no CORS headers. */
   readonly corsOrigins?: readonly string[];
   /** A pino logger; none for silence (tests). */
@@ -96,7 +98,7 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   if (deps.trustProxy === undefined || deps.trustProxy === false) {
     app.addHook(
       'onRequest',
-      createForwardedForWarning((message) => app.log.warn(message)),
+      createForwardedForWarning((message) => app.log.warn(message), deps.onUntrustedProxy),
     );
   }
   app.decorateRequest('detectionTicket', null);
