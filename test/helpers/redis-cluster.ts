@@ -116,6 +116,31 @@ export class RedisClusterProcesses {
     return Promise.all(this.#nodes.map(async (_, i) => Number(await this.onNode(i, 'DBSIZE'))));
   }
 
+  /** Keys matching `match` held by master `index` (SCAN on that node only). */
+  async scanNode(index: number, match: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const reply = (await this.onNode(index, 'SCAN', cursor, 'MATCH', match, 'COUNT', 1000)) as [
+        string,
+        string[],
+      ];
+      cursor = reply[0];
+      keys.push(...reply[1]);
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /** How many of `keys` (IP state strings on master `index`) hold a block (a JSON part). */
+  async blocksAmong(index: number, keys: readonly string[]): Promise<number> {
+    let count = 0;
+    for (const key of keys) {
+      const value = String((await this.onNode(index, 'GET', key)) ?? '');
+      if (value.includes('"brute_force"')) count += 1;
+    }
+    return count;
+  }
+
   /** How many errors of `code` (e.g. `CROSSSLOT`) each master has answered (`INFO errorstats`). */
   async errorCounts(code: string): Promise<number[]> {
     return Promise.all(

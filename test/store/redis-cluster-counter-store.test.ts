@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createRedisClient,
@@ -8,6 +11,7 @@ import {
   waitForRedisReady,
 } from '../../src/store/index.ts';
 import { IS_CI, sleep } from '../helpers/attack-stores.ts';
+import { runCli } from '../helpers/cli.ts';
 import { hasRedisClusterTools, RedisClusterProcesses } from '../helpers/redis-cluster.ts';
 import {
   accountFailure,
@@ -184,6 +188,17 @@ if (!tools) {
       return { reached: false, errors: [...errors] };
     }
 
+    const doctorEnv = () => ({
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-cluster-')),
+      REDIS_URL: cluster.url,
+      REDIS_CLUSTER: 'true',
+    });
+
+    it('doctor reaches every master of the cluster from a seed list', async () => {
+      const result = await runCli(['doctor'], doctorEnv());
+      expect(result.stdout).toMatch(/ok\s+redis\s+.*reachable/);
+    }, 30_000);
+
     it('fails while one master is down, and answers again once it is back (ioredis rediscovers it)', async () => {
       const probe = createRedisClient(cluster.url, { cluster: true, autoPipelining: false });
       try {
@@ -195,6 +210,10 @@ if (!tools) {
         // Still failing once the survivors mark the cluster failed (they answer PING fine).
         await cluster.waitForState('fail');
         await expect(pingRedis(probe)).rejects.toThrow(/state is fail|masters connected|closed/);
+        const doctorDown = await runCli(['doctor'], doctorEnv());
+        expect(doctorDown.stdout).toMatch(
+          /FAIL\s+redis\s+cannot reach .*(state is fail|masters connected|not ready)/,
+        );
         await cluster.restart(2);
         await cluster.waitForState('ok');
         const back = await untilPing(probe, true, 20_000);
