@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROXY_SIGHTING_FILE, readProxySighting } from '../../src/config/index.ts';
+import {
+  PROXY_SIGHTING_FILE,
+  readProxySighting,
+  recordProxySighting,
+} from '../../src/config/index.ts';
 import { isProxyAddress } from '../../src/http/plugins/forwarded-for-warning.ts';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { createTestService, type TestService } from '../helpers/test-service.ts';
@@ -20,9 +24,9 @@ afterAll(async () => {
 async function withService(
   env: Record<string, string>,
   body: (service: TestService, warnings: () => string[], dataDir: string) => Promise<void>,
+  dataDir = mkdtempSync(join(tmpdir(), 'flux-proxy-warn-')),
 ): Promise<void> {
   const written: string[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'flux-proxy-warn-'));
   const service = await createTestService(db.handle, {
     env: { LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...env },
     logStream: { write: (line) => written.push(line) },
@@ -58,6 +62,27 @@ describe('a proxy in front while TRUST_PROXY is unset', () => {
       expect(warnings()[0]).toMatch(/TRUST_PROXY is not set.*counted and blocked as one/);
       expect(readProxySighting(dataDir)).toMatchObject({ peer: '127.0.0.1' });
     });
+  });
+
+  it('warns at startup when an earlier run saw a proxy, and not again on requests', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'flux-proxy-known-'));
+    recordProxySighting(dataDir, { peer: '10.0.0.9', at: 1 });
+    await withService(
+      {},
+      async (service, warnings) => {
+        expect(warnings()).toHaveLength(1);
+        await service.app.inject({
+          url: '/health',
+          remoteAddress: '10.0.0.9',
+          headers: { 'x-forwarded-for': '198.51.100.1' },
+        });
+        expect(warnings()).toHaveLength(1);
+        expect(warnings()[0]).toMatch(
+          /TRUST_PROXY is not set.*earlier run saw a proxy at 10\.0\.0\.9/,
+        );
+      },
+      dataDir,
+    );
   });
 
   it('takes Forwarded (RFC 7239) from a private peer as a proxy too', async () => {
