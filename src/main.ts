@@ -11,7 +11,7 @@ import {
 import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
-import type { Config } from './config/index.ts';
+import { type Config, readProxySighting, recordProxySighting } from './config/index.ts';
 import {
   createDatabase,
   type DatabaseHandle,
@@ -481,6 +481,12 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     ),
     clock,
     trustProxy: services.config.trustProxy,
+    // Noted in the data directory so that `flux-auth doctor` (and the next start) can say so too.
+    onUntrustedProxy: (peer) => recordProxySighting(services.config.dataDir, { peer, at: clock() }),
+    knownUntrustedProxy:
+      services.config.trustProxy === false
+        ? readProxySighting(services.config.dataDir)?.peer
+        : undefined,
     corsOrigins: services.config.corsOrigins,
     logger: services.logger,
     metrics: services.metrics?.http,

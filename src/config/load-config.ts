@@ -39,7 +39,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
   const isProduction = nodeEnv === 'production';
   const dataDir = resolve(options.cwd, read.string('DATA_DIR') ?? './data');
   const databaseUrl = readDatabaseUrl(env, dataDir, isProduction, problems);
-  const redisUrl = readRedisUrl(env, problems);
+  const redisCluster = read.boolean('REDIS_CLUSTER', false);
+  const redisUrl = readRedisUrl(env, redisCluster, problems);
   const trustProxy = readTrustProxy(env, problems);
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') as LogLevel;
   const partial = {
@@ -50,7 +51,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     dataDir,
     databaseUrl,
     redisUrl,
-    redisCluster: read.boolean('REDIS_CLUSTER', false),
+    redisCluster,
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 50, 1, 60_000),
     jwtIssuer: read.string('JWT_ISSUER') ?? 'flux-auth',
     jwtAudience: read.string('JWT_AUDIENCE') ?? 'flux-auth',
@@ -118,19 +119,37 @@ function readDatabaseUrl(
   return value;
 }
 
-function readRedisUrl(env: Env, problems: string[]): string | null {
+// One URL; with REDIS_CLUSTER=true a comma-separated list of seed nodes (the first gives the
+// scheme and credentials to seeds written as host:port).
+function readRedisUrl(env: Env, isCluster: boolean, problems: string[]): string | null {
   const value = env.REDIS_URL?.trim();
   if (!value) return null;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return value;
-  } catch {
-    // reported below
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.length > 1 && !isCluster) {
+    problems.push(
+      'REDIS_URL: a comma-separated list of nodes needs REDIS_CLUSTER=true; give one redis:// URL otherwise.',
+    );
+    return null;
   }
+  const bad = parts.filter((part, i) => !isRedisSeed(part, i === 0));
+  if (bad.length === 0) return value;
   problems.push(
-    'REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.',
+    isCluster
+      ? 'REDIS_URL: not a valid list of Redis Cluster nodes, e.g. REDIS_URL=redis://10.0.0.1:6379,10.0.0.2:6379 (first with redis:// or rediss://).'
+      : 'REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.',
   );
   return null;
+}
+
+function isRedisSeed(part: string, isFirst: boolean): boolean {
+  const hasScheme = part.includes('://');
+  if (!hasScheme && isFirst) return false;
+  try {
+    const url = new URL(hasScheme ? part : `redis://${part}`);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function readTrustProxy(env: Env, problems: string[]): TrustProxy {

@@ -17,7 +17,7 @@ import type {
 } from './counter-store.ts';
 import { DEFAULT_PENDING_TTL_MS } from './counter-store.ts';
 import { BLOCK_REASONS } from './memory-counter-store.ts';
-import type { RedisClient } from './redis-client.ts';
+import { pingRedis, type RedisClient } from './redis-client.ts';
 import {
   COUNT_REFRESH,
   PRECHECK_ACCOUNT,
@@ -388,9 +388,9 @@ export class RedisCounterStore implements CounterStore {
     return num(reply) === 1;
   }
 
-  /** PING; rejects when Redis does not answer. */
+  /** PING (every master of a cluster, whose state must be ok); rejects when Redis does not answer. */
   async ping(): Promise<void> {
-    await this.#client.ping();
+    await pingRedis(this.#client);
   }
 
   /** The precheck script for these limits (built and hashed once per distinct set). */

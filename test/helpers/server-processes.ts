@@ -83,6 +83,11 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Its `DATA_DIR` (also its working directory), e.g. to run `doctor` against it. */
+  get dataDir(): string {
+    return this.#dataDir;
+  }
+
   /** The last lines the process wrote (stdout and stderr), for a failing test's message. */
   output(): string {
     return this.#lines.join('\n');
