@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import type { Logger } from 'pino';
 import {
   AccountService,
@@ -8,6 +9,7 @@ import {
   UserRepository,
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
+import { AdminSessionStore } from './admin-session/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
@@ -34,7 +36,10 @@ import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
+import { adminDashboardRoutes } from './http/routes/admin-dashboard-routes.ts';
 import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
+import { adminSessionRoutes } from './http/routes/admin-session-routes.ts';
+import { adminUiRoutes } from './http/routes/admin-ui-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
@@ -66,6 +71,10 @@ export interface Services {
   readonly blocks: BlocksPort;
   readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
+  /** The detection policy in force and where it came from (file path or "defaults"). */
+  readonly detectionPolicy: () => { policy: DetectionPolicy; source: string };
+  /** Dashboard sign-in sessions. */
+  readonly adminSessions: AdminSessionStore;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
   readonly metrics: ServiceMetrics | null;
   /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
@@ -189,6 +198,13 @@ export async function createServices(
     blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
+    detectionPolicy: detection.policy,
+    adminSessions: new AdminSessionStore({
+      db: database.db,
+      clock,
+      idleMs: config.adminSessionIdleMinutes * 60_000,
+      maxAgeMs: ADMIN_SESSION_MAX_AGE_MS,
+    }),
     metrics,
     errorTracker,
     close: async () => {
@@ -233,6 +249,9 @@ function describeError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
 }
+/** A dashboard session ends this long after sign-in, however active (ms). */
+const ADMIN_SESSION_MAX_AGE_MS = 12 * 3_600_000;
+
 /** How often events held back by the detector's roll-up are published (ms). */
 const EVENT_FLUSH_INTERVAL_MS = 1000;
 
@@ -245,6 +264,7 @@ interface Detection {
   ipv6PrefixLength(): number;
   status(): DependencyState;
   mode(): StoreMode;
+  policy(): { policy: DetectionPolicy; source: string };
   close(): Promise<void>;
 }
 
@@ -328,6 +348,10 @@ async function createDetection(
   return {
     detector,
     ipv6PrefixLength: () => policy.ipv6PrefixLength,
+    policy: () => ({
+      policy,
+      source: overrides.policy ? 'overridden at startup' : (config.policyFile ?? 'defaults'),
+    }),
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
       const instances = store.fleetSize();
@@ -450,14 +474,35 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     metrics: services.metrics?.http,
     errorTracker: services.errorTracker,
     extend: async (app) => {
+      await app.register(cookie);
+      const auth = {
+        tokens: services.tokens,
+        accounts: services.accounts,
+        sessions: services.adminSessions,
+      };
+      await app.register(adminSessionRoutes, {
+        prefix: '/api/admin/session',
+        accounts: services.accounts,
+        detector: services.detector,
+        sessions: services.adminSessions,
+        idleMinutes: services.config.adminSessionIdleMinutes,
+      });
       await app.register(adminRoutes, {
         prefix: '/api/admin',
         db: services.database.db,
-        tokens: services.tokens,
-        accounts: services.accounts,
         blocks: services.blocks,
         users: services.users,
+        ...auth,
       });
+      await app.register(adminDashboardRoutes, {
+        prefix: '/api/admin',
+        db: services.database.db,
+        clock,
+        detectorStatus: services.detectorStatus,
+        policy: services.detectionPolicy,
+        ...auth,
+      });
+      await app.register(adminUiRoutes);
     },
     readiness: async () => ({
       database: await databaseState(services.database),

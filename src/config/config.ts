@@ -61,6 +61,8 @@ export interface Config {
   readonly metrics: MetricsListenConfig | null;
   /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
   readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
+  /** A dashboard session unused for this long is over (`ADMIN_SESSION_IDLE_MINUTES`). */
+  readonly adminSessionIdleMinutes: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
 }

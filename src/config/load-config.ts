@@ -65,6 +65,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
     metrics: readMetrics(env, read, problems),
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
+    adminSessionIdleMinutes: read.integer('ADMIN_SESSION_IDLE_MINUTES', 30, 1, 1440),
   };
   const sentry = readSentryConfig(env);
   if (!sentry.ok) problems.push(...sentry.problems);
