@@ -30,12 +30,14 @@ export function App() {
   };
   useEffect(() => {
     onRefusal((reason) => setState({ kind: 'signed-out', reason }));
-    api<SessionInfo>('/api/admin/session').then(signIn, (error: unknown) => {
-      if (error instanceof ApiError && error.status === 401) setState({ kind: 'signed-out' });
-      else if (error instanceof ApiError && error.status === 403)
-        setState({ kind: 'signed-out', reason: 'forbidden' });
-      else setState({ kind: 'error', message: String(error) });
-    });
+    api<({ signedIn: true } & SessionInfo) | { signedIn: false }>('/api/admin/session').then(
+      (state) => (state.signedIn ? signIn(state) : setState({ kind: 'signed-out' })),
+      (error: unknown) => {
+        if (error instanceof ApiError && error.status === 403)
+          setState({ kind: 'signed-out', reason: 'forbidden' });
+        else setState({ kind: 'error', message: String(error) });
+      },
+    );
   }, []);
 
   if (state.kind === 'loading') return <p class="notice">Loading…</p>;

@@ -27,7 +27,7 @@ export function StatsChart(props: { title: string; buckets: readonly StatsBucket
       props.buckets.map((b) => Date.parse(b.start) / 1000),
       ...SERIES.map((s) => props.buckets.map((b) => b[s.key])),
     ];
-    const width = Math.max(280, element.clientWidth);
+    const width = Math.max(240, element.clientWidth);
     const chart = new uPlot(
       {
         width,
@@ -40,7 +40,16 @@ export function StatsChart(props: { title: string; buckets: readonly StatsBucket
       data,
       element,
     );
-    return () => chart.destroy();
+    // The grid settles after both charts load, and phones rotate: follow the holder's width.
+    const observer = new ResizeObserver(() => {
+      const next = Math.max(240, element.clientWidth);
+      if (next !== chart.width) chart.setSize({ width: next, height: 220 });
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+    };
   }, [props.buckets]);
   const total = (key: (typeof SERIES)[number]['key']) =>
     props.buckets.reduce((sum, b) => sum + b[key], 0);
@@ -57,7 +66,12 @@ export function StatsChart(props: { title: string; buckets: readonly StatsBucket
           ))}
         </ul>
       </figcaption>
-      <div ref={holder} role="img" aria-label={`${props.title}: counts per hour`} />
+      <div
+        ref={holder}
+        class="chart-plot"
+        role="img"
+        aria-label={`${props.title}: counts per hour`}
+      />
     </figure>
   );
 }

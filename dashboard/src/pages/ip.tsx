@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
+import { hasEndpoint } from '../capabilities.ts';
 import { BlockForm } from '../components/block-form.tsx';
 import { EventTable, type SecurityEvent } from '../components/event-table.tsx';
 import { JsonView } from '../components/json-view.tsx';
@@ -16,12 +17,18 @@ export function IpPage({ ip }: { ip: string }) {
   const [events, setEvents] = useState<SecurityEvent[]>([]);
   const [message, setMessage] = useState<string | null>(null);
   const load = useCallback(() => {
-    api<Record<string, unknown> | null>(`/api/admin/ips/${encodeURIComponent(ip)}`, {
-      allow: [404],
-    }).then(
-      (body) => setReputation(body && typeof body.error !== 'string' ? body : null),
-      () => setReputation(null),
-    );
+    hasEndpoint('GET', '/api/admin/ips/{ip}')
+      .then((exists) =>
+        exists
+          ? api<Record<string, unknown> | null>(`/api/admin/ips/${encodeURIComponent(ip)}`, {
+              allow: [404],
+            })
+          : null,
+      )
+      .then(
+        (body) => setReputation(body && typeof body.error !== 'string' ? body : null),
+        () => setReputation(null),
+      );
     api<{ blocks: Block[] }>('/api/admin/blocks').then(
       (r) => setBlock(r.blocks.find((b) => b.ip === ip) ?? null),
       (e: unknown) => setMessage(String(e)),

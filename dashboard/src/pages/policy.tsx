@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
+import { hasEndpoint } from '../capabilities.ts';
 import { JsonView } from '../components/json-view.tsx';
 
 interface Validation {
@@ -31,6 +32,10 @@ export function PolicyPage() {
     );
   };
   const runBacktest = async () => {
+    if (!(await hasEndpoint('POST', '/api/admin/policy/backtest'))) {
+      setBacktest({ kind: 'unavailable' });
+      return;
+    }
     try {
       const result = await api<unknown>('/api/admin/policy/backtest', {
         method: 'POST',

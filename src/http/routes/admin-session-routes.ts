@@ -93,17 +93,29 @@ export const adminSessionRoutes: FastifyPluginAsyncTypebox<AdminSessionRoutesOpt
     },
   );
 
+  // Signed out is an answer here, not an error: the dashboard asks this on every page load.
   app.get(
     '/',
     {
       schema: {
         tags: ['admin'],
         operationId: 'getAdminSession',
-        summary: "The signed-in admin and the session's CSRF token",
-        response: { 200: SessionInfo, ...errors },
+        summary: "Whether this browser is signed in: the admin and the session's CSRF token",
+        response: {
+          200: Type.Union([
+            Type.Composite([Type.Object({ signedIn: Type.Literal(true) }), SessionInfo]),
+            Type.Object({ signedIn: Type.Literal(false) }),
+          ]),
+          ...errors,
+        },
       },
     },
-    async (request) => infoOf(await requireSession(request, sessions)),
+    async (request) => {
+      const token = request.cookies[ADMIN_SESSION_COOKIE];
+      const session = token ? await sessions.resolve(token, { slide: true }) : null;
+      if (!session) return { signedIn: false as const };
+      return { signedIn: true as const, ...(await infoOf(session)) };
+    },
   );
 
   app.delete(
