@@ -127,8 +127,10 @@ describe('admin dashboard in Chromium', () => {
           await page.locator('main h1').waitFor();
           await page.waitForLoadState('networkidle');
           await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
-          const overflow = await page.evaluate(
-            () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          const overflow = Number(
+            await page.evaluate(
+              'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+            ),
           );
           expect(overflow, `${name} at ${width}px scrolls sideways`).toBeLessThanOrEqual(0);
           expect(await seriousA11yViolations(page), `${name} at ${width}px`).toEqual([]);
@@ -202,7 +204,7 @@ describe('admin dashboard in Chromium', () => {
           headers: { 'content-type': 'application/json', 'x-csrf-token': 'forged-token' },
           body: JSON.stringify({ ip: '198.51.100.99', reason: 'forged', durationSeconds: 600 }),
         });
-        return { status: res.status, body: await res.json() };
+        return { status: res.status, body: (await res.json()) as { error?: string } };
       });
       expect(forged.status).toBe(403);
       expect(forged.body.error).toMatch(/CSRF/);

@@ -37,13 +37,12 @@ export async function watchPage(page: Page): Promise<PageProblems> {
   });
   page.on('pageerror', (error) => problems.pageErrors.push(error.message));
   // Runs through the DevTools protocol before the page's own scripts: the CSP does not apply.
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (globalThis as { __cspViolations?: string[] }).__cspViolations = seen;
+  await page.addInitScript(`
+    globalThis.__cspViolations = [];
     document.addEventListener('securitypolicyviolation', (event) => {
-      seen.push(`${event.violatedDirective} ${event.blockedURI}`);
+      globalThis.__cspViolations.push(event.violatedDirective + ' ' + event.blockedURI);
     });
-  });
+  `);
   return problems;
 }
 

@@ -72,11 +72,9 @@ export const adminUiRoutes: FastifyPluginAsync<AdminUiOptions> = async (app, opt
     schemaHide: true,
     cacheControl: false,
     // index.html names the current hashed files: it must be revalidated every time.
-    setHeaders: (reply, path) => {
-      reply.header(
-        'cache-control',
-        path.includes(`${join('/', 'assets')}/`) ? ASSET_CACHE : 'no-cache',
-      );
+    setHeaders: (response, path) => {
+      const isAsset = path.includes(`${join('/', 'assets')}/`);
+      response.setHeader('cache-control', isAsset ? ASSET_CACHE : 'no-cache');
     },
   });
 };
