@@ -92,13 +92,19 @@ describe('attack: cross-site request forgery against the dashboard session', () 
     'a page on another origin cannot block an IP or read blocks with the admin cookie',
     async () => {
       const page = await context.newPage();
-      await page.goto(`${evilUrl}/?ip=198.51.100.31`);
-      await page.waitForFunction(
-        () => (window as unknown as { results: { done?: boolean } }).results.done,
+      // The form's POST loads into the page's iframe: its answer is the proof it was sent.
+      const formAnswer = page.waitForResponse(
+        (res) =>
+          res.request().resourceType() === 'document' &&
+          res.url() === `${service.url}/api/admin/blocks`,
       );
-      await page.waitForTimeout(500);
+      await page.goto(`${evilUrl}/?ip=198.51.100.31`);
+      expect([403, 415]).toContain((await formAnswer).status());
+      await page.waitForFunction(
+        () => (globalThis as unknown as { results: { done?: boolean } }).results.done,
+      );
       const results = await page.evaluate(
-        () => (window as unknown as { results: Record<string, unknown> }).results,
+        () => (globalThis as unknown as { results: Record<string, unknown> }).results,
       );
       expect(results.read).toBe('blocked');
       expect(results.json).toBe('blocked');
