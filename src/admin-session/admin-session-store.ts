@@ -39,8 +39,10 @@ export class AdminSessionStore {
     this.#options = options;
   }
 
-  /** Starts a session for `userId` (an admin checked by the caller). */
+  /** Starts a session for `userId` (an admin checked by the caller); sweeps ended ones. */
   async create(userId: string): Promise<NewAdminSession> {
+    // Sessions abandoned without sign-out go here: the table holds admins' browsers only.
+    await this.deleteExpired();
     const token = randomBytes(32).toString('base64url');
     const now = this.#options.clock();
     await this.#options.db

@@ -114,6 +114,20 @@ describe('admin dashboard in Chromium', () => {
       const unblocked = page.locator('tr[data-type="ip_unblocked_manually"]').first();
       expect(await unblocked.textContent()).toContain(ATTACKER_IP);
 
+      // Live refresh: an event recorded now shows up in the open feed without a reload.
+      await page.evaluate('globalThis.__sameDocument = true');
+      await service.services.blocks.block({
+        ip: '192.0.2.200',
+        reason: 'live refresh check',
+        durationSeconds: 600,
+        actor: { kind: 'cli', osUser: 'test' },
+      });
+      await service.services.audit.flush();
+      await page
+        .locator('tr[data-type="ip_blocked_manually"]', { hasText: '192.0.2.200' })
+        .waitFor({ timeout: 30_000 });
+      expect(await page.evaluate('globalThis.__sameDocument')).toBe(true);
+
       for (const [name, hash] of [
         ['overview', '#/overview'],
         ['blocks', '#/blocks'],
