@@ -184,6 +184,44 @@ describe('admin dashboard in Chromium', () => {
   );
 
   it(
+    'pages the feed by cursor: "Older events" appends the next page without repeats',
+    async () => {
+      const rows = Array.from({ length: 120 }, (_, i) => ({
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        created_at: now - 3_600_000 + i,
+        type: 'suspicious_user_agent',
+        severity: 'low' as const,
+        ip: '198.51.100.120',
+        user_id: null,
+        user_agent: 'curl/8',
+        rule: 'suspicious_user_agent',
+        details: '{}',
+        request_id: null,
+      }));
+      await service.services.database.db.insertInto('security_events').values(rows).execute();
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const { page, problems } = await open(context);
+      await signIn(page, ADMIN);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${service.url}/admin/#/events`);
+      await page.getByLabel('IP', { exact: true }).fill('198.51.100.120');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      const shown = page.locator('table.events tbody tr');
+      await expect.poll(() => shown.count()).toBe(50);
+      await page.getByRole('button', { name: 'Older events' }).click();
+      await expect.poll(() => shown.count()).toBe(100);
+      await page.getByRole('button', { name: 'Older events' }).click();
+      await expect.poll(() => shown.count()).toBe(120);
+      expect(await page.getByRole('button', { name: 'Older events' }).count()).toBe(0);
+      const times = await shown.locator('td:first-child').allTextContents();
+      expect(times).toHaveLength(120);
+      expectClean(problems);
+      await context.close();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
     'refuses a non-admin with a clear page and no data',
     async () => {
       const context = await browser.newContext();

@@ -191,6 +191,39 @@ forEachDialect((_dialect, open) => {
     });
   });
 
+  describe('GET /api/admin/stats', () => {
+    it('answers buckets for a valid window and 400 naming the field otherwise', async () => {
+      const from = new Date(now - 3 * 3_600_000).toISOString();
+      const to = new Date(now).toISOString();
+      const ok = await call('GET', `/api/admin/stats?from=${from}&to=${to}&bucket=hour`, {
+        token: adminToken,
+      });
+      expect(ok.status).toBe(200);
+      const { buckets } = await readJson(ok);
+      expect(buckets.length).toBeGreaterThanOrEqual(3);
+      expect(buckets[0]).toEqual({
+        start: expect.any(String),
+        failedLogins: expect.any(Number),
+        blocks: expect.any(Number),
+        throttles: expect.any(Number),
+        alerts: expect.any(Number),
+      });
+      for (const [query, field] of [
+        [`from=nope&to=${to}&bucket=hour`, 'from'],
+        [`from=${from}&to=${to}&bucket=fortnight`, 'bucket'],
+        [`from=2020-01-01T00:00:00Z&to=${to}&bucket=minute`, 'bucket'],
+        [`from=${to}&to=${from}&bucket=hour`, 'to'],
+        [`to=${to}&bucket=hour`, 'from'],
+      ] as const) {
+        const res = await call('GET', `/api/admin/stats?${query}`, { token: adminToken });
+        expect(res.status, query).toBe(400);
+        expect((await readJson(res)).error).toContain(field);
+      }
+      const anonymous = await call('GET', `/api/admin/stats?from=${from}&to=${to}&bucket=hour`);
+      expect(anonymous.status).toBe(401);
+    });
+  });
+
   describe('idle timeout and sign-out', () => {
     it('ends a session idle for ADMIN_SESSION_IDLE_MINUTES; use slides it, background polls do not', async () => {
       const { cookie } = await signIn();
