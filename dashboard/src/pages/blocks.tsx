@@ -77,7 +77,7 @@ export function BlocksPage() {
                     <td>
                       <a href={ipHref(b.ip)}>{b.ip}</a>
                     </td>
-                    <td>{b.manual ? `${b.rule} (manual)` : b.rule}</td>
+                    <td>{b.manual && b.rule !== 'manual' ? `${b.rule} (manual)` : b.rule}</td>
                     <td class="evidence">
                       {Object.entries(b.evidence).map(([k, v]) => (
                         <span key={k}>
