@@ -37,87 +37,61 @@ export interface StatsWindow {
   readonly bucket: BucketName;
 }
 
-// The width is written into the SQL as a literal (it is one of BUCKET_MS, never user text): as a
-// bound parameter PostgreSQL would see the SELECT and GROUP BY expressions as different.
-
 /**
- * Counts per bucket over `[fromMs, toMs)`, computed in SQL (integer division of the epoch ms
- * column, the same text on PostgreSQL and SQLite). Every bucket of the window is returned, empty
- * ones with zeros. The caller has checked the window (see `checkStatsWindow`).
+ * Counts per bucket over `[fromMs, toMs)`, in one SQL statement (the same text on PostgreSQL and
+ * SQLite): a recursive CTE lists the buckets, and each count is an index range count per bucket.
+ * Every bucket of the window is returned, empty ones with zeros. The caller has checked the
+ * window (see `checkStatsWindow`).
  */
 export async function queryStats(
   db: Kysely<Database>,
   window: StatsWindow,
 ): Promise<StatsBucket[]> {
   const width = BUCKET_MS[window.bucket];
-  const first = Math.floor(window.fromMs / width) * width;
-  const rows = new Map<
-    number,
-    { failedLogins: number; blocks: number; throttles: number; alerts: number }
-  >();
-  for (let at = first; at < window.toMs; at += width) {
-    rows.set(at, { failedLogins: 0, blocks: 0, throttles: 0, alerts: 0 });
-  }
-  const [failures, events, alerts] = await Promise.all([
-    countFailedLogins(db, window, width),
-    countBlockEvents(db, window, width),
-    countAlerts(db, window, width),
-  ]);
-  for (const row of failures) addTo(rows, row.bucket, { failedLogins: Number(row.n) });
-  for (const row of events)
-    addTo(rows, row.bucket, { blocks: Number(row.blocks), throttles: Number(row.throttles) });
-  for (const row of alerts) addTo(rows, row.bucket, { alerts: Number(row.n) });
-  return [...rows].map(([at, counts]) => ({ start: new Date(at).toISOString(), ...counts }));
+  // Numbers only (checked times and a BUCKET_MS width), written as literals: bound parameters in
+  // a recursive CTE leave PostgreSQL unable to infer their type.
+  const from = sql.lit(Math.trunc(window.fromMs));
+  const to = sql.lit(Math.trunc(window.toMs));
+  const step = sql.lit(width);
+  const first = sql.lit(Math.floor(window.fromMs / width) * width);
+  // Counting each bucket's index range beats grouping the rows by a computed bucket: no sort of
+  // the window's rows (3 to 10 times faster on SQLite over a million rows, see the bench).
+  const result = await sql<StatsRow>`
+    with recursive k(s) as (
+      select ${first} union all select s + ${step} from k where s + ${step} < ${to}
+    ),
+    w(s, lo, hi) as (
+      select s,
+        case when s < ${from} then ${from} else s end,
+        case when s + ${step} > ${to} then ${to} else s + ${step} end
+      from k
+    )
+    select s,
+      (select count(*) from login_outcomes
+        where outcome = 'failure' and occurred_at >= lo and occurred_at < hi) as failed_logins,
+      (select count(*) from security_events
+        where type in (${sql.join(BLOCK_EVENT_TYPES)}) and created_at >= lo and created_at < hi) as blocks,
+      (select count(*) from security_events
+        where type in (${sql.join(THROTTLE_EVENT_TYPES)}) and created_at >= lo and created_at < hi) as throttles,
+      (select count(*) from alerts where created_at >= lo and created_at < hi) as alerts
+    from w
+    order by s`.execute(db);
+  return result.rows.map((row) => ({
+    start: new Date(Number(row.s)).toISOString(),
+    failedLogins: Number(row.failed_logins),
+    blocks: Number(row.blocks),
+    throttles: Number(row.throttles),
+    alerts: Number(row.alerts),
+  }));
 }
 
-type Counts = { failedLogins: number; blocks: number; throttles: number; alerts: number };
-
-function addTo(rows: Map<number, Counts>, bucket: unknown, counts: Partial<Counts>): void {
-  const row = rows.get(Number(bucket));
-  if (!row) return;
-  for (const [key, value] of Object.entries(counts) as [keyof Counts, number][]) row[key] += value;
-}
-
-function countFailedLogins(db: Kysely<Database>, window: StatsWindow, width: number) {
-  const bucket = sql<string>`(occurred_at / ${sql.lit(width)}) * ${sql.lit(width)}`;
-  return db
-    .selectFrom('login_outcomes')
-    .select([bucket.as('bucket'), (eb) => eb.fn.countAll<string>().as('n')])
-    .where('outcome', '=', 'failure')
-    .where('occurred_at', '>=', window.fromMs)
-    .where('occurred_at', '<', window.toMs)
-    .groupBy(bucket)
-    .execute();
-}
-
-function countBlockEvents(db: Kysely<Database>, window: StatsWindow, width: number) {
-  const bucket = sql<string>`(created_at / ${sql.lit(width)}) * ${sql.lit(width)}`;
-  const isThrottle = sql<string>`sum(case when type in (${sql.join(THROTTLE_EVENT_TYPES)}) then 1 else 0 end)`;
-  return db
-    .selectFrom('security_events')
-    .select([
-      bucket.as('bucket'),
-      sql<string>`sum(case when type in (${sql.join(BLOCK_EVENT_TYPES)}) then 1 else 0 end)`.as(
-        'blocks',
-      ),
-      isThrottle.as('throttles'),
-    ])
-    .where('type', 'in', [...BLOCK_EVENT_TYPES, ...THROTTLE_EVENT_TYPES])
-    .where('created_at', '>=', window.fromMs)
-    .where('created_at', '<', window.toMs)
-    .groupBy(bucket)
-    .execute();
-}
-
-function countAlerts(db: Kysely<Database>, window: StatsWindow, width: number) {
-  const bucket = sql<string>`(created_at / ${sql.lit(width)}) * ${sql.lit(width)}`;
-  return db
-    .selectFrom('alerts')
-    .select([bucket.as('bucket'), (eb) => eb.fn.countAll<string>().as('n')])
-    .where('created_at', '>=', window.fromMs)
-    .where('created_at', '<', window.toMs)
-    .groupBy(bucket)
-    .execute();
+// Drivers answer bigint counts as strings (pg) or numbers (SQLite).
+interface StatsRow {
+  s: string | number;
+  failed_logins: string | number;
+  blocks: string | number;
+  throttles: string | number;
+  alerts: string | number;
 }
 
 /**

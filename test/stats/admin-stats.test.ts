@@ -100,6 +100,18 @@ forEachDialect((_dialect, open) => {
       ]);
     });
 
+    it('counts only inside the window when it starts or ends inside a bucket', async () => {
+      const buckets = await queryStats(db.handle.db, {
+        fromMs: T0 + HOUR / 2,
+        toMs: T0 + HOUR + HOUR / 2,
+        bucket: 'hour',
+      });
+      expect(buckets).toEqual([
+        { start: '2026-02-10T00:00:00.000Z', failedLogins: 1, blocks: 0, throttles: 0, alerts: 0 },
+        { start: '2026-02-10T01:00:00.000Z', failedLogins: 1, blocks: 1, throttles: 0, alerts: 0 },
+      ]);
+    });
+
     it('puts everything of a day in one day bucket, and nothing outside the window', async () => {
       const buckets = await queryStats(db.handle.db, {
         fromMs: T0,
