@@ -1,7 +1,13 @@
 // `GET /api/admin/stats` over 1,000,000 recorded events (and as many login outcomes): the
-// dashboard's 24 h and 7 d queries, each as a ratio to plain counts of the same rows (the three
-// tables, same window) measured in the same run, with the absolute time. Target: < 200 ms.
-import { queryStats, type StatsWindow } from '../src/stats/index.ts';
+// dashboard's 24 h and 7 d queries, each as a ratio to plain counts of the same rows (one
+// count(*) per table with the same filters and window, no buckets) measured in the same run,
+// with the absolute time. Target: < 200 ms.
+import {
+  BLOCK_EVENT_TYPES,
+  queryStats,
+  type StatsWindow,
+  THROTTLE_EVENT_TYPES,
+} from '../src/stats/index.ts';
 import { envNumber } from './lib/settings.ts';
 import { fmt, percentile } from './lib/stats.ts';
 import {
@@ -32,12 +38,14 @@ async function plainCounts(bench: BenchDatabase, window: StatsWindow): Promise<v
     db
       .selectFrom('security_events')
       .select((eb) => eb.fn.countAll().as('n'))
+      .where('type', 'in', [...BLOCK_EVENT_TYPES, ...THROTTLE_EVENT_TYPES])
       .where('created_at', '>=', window.fromMs)
       .where('created_at', '<', window.toMs)
       .execute(),
     db
       .selectFrom('login_outcomes')
       .select((eb) => eb.fn.countAll().as('n'))
+      .where('outcome', '=', 'failure')
       .where('occurred_at', '>=', window.fromMs)
       .where('occurred_at', '<', window.toMs)
       .execute(),
