@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/attack-redis-server.ts';
 import {
   cspViolations,
   launchChromium,
@@ -272,6 +273,51 @@ describe('admin dashboard in Chromium', () => {
       expect(problems.pageErrors).toEqual([]);
       expect(await cspViolations(page)).toEqual([]);
       await context.close();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});
+
+describe('admin dashboard with the detection store degraded', () => {
+  let db: TestDatabase;
+  let service: TestService;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    db = await openPostgresTestDatabase();
+    // Nothing listens on this port: detection starts on its in-process fallback, degraded.
+    const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+    service = await createTestService(db.handle, { env: { REDIS_URL: deadRedis } });
+    await service.listen();
+    await fetch(`${service.url}/api/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...ADMIN, name: 'Ops' }),
+    });
+    await service.services.accounts.setRole(ADMIN.email, 'admin');
+    browser = await launchChromium();
+  }, SCENARIO_TIMEOUT_MS);
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+    await db?.cleanup();
+  });
+
+  it(
+    'shows a red banner on the overview naming the degraded store',
+    async () => {
+      const page = await browser.newPage();
+      const problems = await watchPage(page);
+      await page.goto(`${service.url}/admin/`);
+      await page.getByLabel('E-mail').fill(ADMIN.email);
+      await page.getByLabel('Password').fill(ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const banner = page.locator('p.banner.degraded[role="alert"]');
+      await banner.waitFor();
+      expect(await banner.textContent()).toMatch(/Detection store: DEGRADED \(redis unreachable/);
+      await page.screenshot({ path: join(ARTIFACTS, 'overview-degraded-1280.png') });
+      expect(await seriousA11yViolations(page)).toEqual([]);
+      expectClean(problems);
     },
     SCENARIO_TIMEOUT_MS,
   );
