@@ -1,4 +1,3 @@
-import cookie from '@fastify/cookie';
 import type { Logger } from 'pino';
 import {
   AccountService,
@@ -34,12 +33,10 @@ import {
 import { createBlocksAdapter } from './detection-blocks.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
+import { registerAdminHttp } from './http/admin-plugins.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
-import { adminDashboardRoutes } from './http/routes/admin-dashboard-routes.ts';
-import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
-import { adminSessionRoutes } from './http/routes/admin-session-routes.ts';
-import { adminUiRoutes } from './http/routes/admin-ui-routes.ts';
+import type { BlocksPort, UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
@@ -473,37 +470,20 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     logger: services.logger,
     metrics: services.metrics?.http,
     errorTracker: services.errorTracker,
-    extend: async (app) => {
-      await app.register(cookie);
-      const auth = {
-        tokens: services.tokens,
-        accounts: services.accounts,
-        sessions: services.adminSessions,
-      };
-      await app.register(adminSessionRoutes, {
-        prefix: '/api/admin/session',
-        accounts: services.accounts,
-        detector: services.detector,
-        sessions: services.adminSessions,
-        idleMinutes: services.config.adminSessionIdleMinutes,
-      });
-      await app.register(adminRoutes, {
-        prefix: '/api/admin',
-        db: services.database.db,
-        blocks: services.blocks,
-        users: services.users,
-        ...auth,
-      });
-      await app.register(adminDashboardRoutes, {
-        prefix: '/api/admin',
+    extend: (app) =>
+      registerAdminHttp(app, {
         db: services.database.db,
         clock,
+        accounts: services.accounts,
+        tokens: services.tokens,
+        detector: services.detector,
+        blocks: services.blocks,
+        users: services.users,
+        sessions: services.adminSessions,
+        idleMinutes: services.config.adminSessionIdleMinutes,
         detectorStatus: services.detectorStatus,
         policy: services.detectionPolicy,
-        ...auth,
-      });
-      await app.register(adminUiRoutes);
-    },
+      }),
     readiness: async () => ({
       database: await databaseState(services.database),
       detectionStore: services.detectorStatus(),
