@@ -129,6 +129,13 @@ describe('admin dashboard in Chromium', () => {
         .waitFor({ timeout: 30_000 });
       expect(await page.evaluate('globalThis.__sameDocument')).toBe(true);
 
+      // The overview's charts count what just happened (from GET /api/admin/stats).
+      await page.goto(`${service.url}/admin/#/overview`);
+      await expect.poll(() => page.locator('figure.chart canvas').count()).toBe(2);
+      const legend = await page.locator('figure.chart').first().locator('.legend').textContent();
+      expect(legend).toMatch(/Blocks: [1-9]/);
+      expect(await page.locator('table', { hasText: ATTACKER_IP }).count()).toBe(1);
+
       for (const [name, hash] of [
         ['overview', '#/overview'],
         ['blocks', '#/blocks'],
