@@ -8,6 +8,7 @@ import {
   UserRepository,
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
+import { AdminSessionStore } from './admin-session/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
@@ -34,10 +35,10 @@ import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
 import { type GeoLocator, GeoLookup, revokeOnImpossibleTravel } from './geo/index.ts';
 import { createLoginHistory, type LoginHistory, withLoginHistory } from './history/index.ts';
+import { registerAdminHttp } from './http/admin-plugins.ts';
 import { type App, buildApp } from './http/app.ts';
 import type { DependencyState } from './http/ports.ts';
-import { adminRoutes, type BlocksPort, type UsersPort } from './http/routes/admin-routes.ts';
-import { backtestRoutes } from './http/routes/backtest-routes.ts';
+import type { BlocksPort, UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
@@ -71,6 +72,10 @@ export interface Services {
   readonly blocks: BlocksPort;
   readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
+  /** The detection policy in force and where it came from (file path or "defaults"). */
+  readonly detectionPolicy: () => { policy: DetectionPolicy; source: string };
+  /** Dashboard sign-in sessions. */
+  readonly adminSessions: AdminSessionStore;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
   readonly metrics: ServiceMetrics | null;
   /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
@@ -213,6 +218,13 @@ export async function createServices(
     blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
+    detectionPolicy: detection.policy,
+    adminSessions: new AdminSessionStore({
+      db: database.db,
+      clock,
+      idleMs: config.adminSessionIdleMinutes * 60_000,
+      maxAgeMs: ADMIN_SESSION_MAX_AGE_MS,
+    }),
     metrics,
     errorTracker,
     close: async () => {
@@ -258,6 +270,9 @@ function describeError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
 }
+/** A dashboard session ends this long after sign-in, however active (ms). */
+const ADMIN_SESSION_MAX_AGE_MS = 12 * 3_600_000;
+
 /** How often events held back by the detector's roll-up are published (ms). */
 const EVENT_FLUSH_INTERVAL_MS = 1000;
 
@@ -270,6 +285,7 @@ interface Detection {
   ipv6PrefixLength(): number;
   status(): DependencyState;
   mode(): StoreMode;
+  policy(): { policy: DetectionPolicy; source: string };
   close(): Promise<void>;
 }
 
@@ -359,6 +375,10 @@ async function createDetection(
   return {
     detector,
     ipv6PrefixLength: () => policy.ipv6PrefixLength,
+    policy: () => ({
+      policy,
+      source: overrides.policy ? 'overridden at startup' : (config.policyFile ?? 'defaults'),
+    }),
     status: (): DependencyState => {
       if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
       const instances = store.fleetSize();
@@ -491,23 +511,20 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     logger: services.logger,
     metrics: services.metrics?.http,
     errorTracker: services.errorTracker,
-    extend: async (app) => {
-      await app.register(adminRoutes, {
-        prefix: '/api/admin',
+    extend: (app) =>
+      registerAdminHttp(app, {
         db: services.database.db,
-        tokens: services.tokens,
+        clock,
         accounts: services.accounts,
+        tokens: services.tokens,
+        detector: services.detector,
         blocks: services.blocks,
         users: services.users,
-      });
-      await app.register(backtestRoutes, {
-        prefix: '/api/admin/policy',
-        db: services.database.db,
-        tokens: services.tokens,
-        accounts: services.accounts,
-        clock,
-      });
-    },
+        sessions: services.adminSessions,
+        idleMinutes: services.config.adminSessionIdleMinutes,
+        detectorStatus: services.detectorStatus,
+        policy: services.detectionPolicy,
+      }),
     readiness: async () => ({
       database: await databaseState(services.database),
       detectionStore: services.detectorStatus(),

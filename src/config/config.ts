@@ -65,6 +65,8 @@ export interface Config {
   readonly geoipCityDb: string | null;
   /** `LOGIN_HISTORY_DAYS`: how long login outcomes are kept (days). */
   readonly loginHistoryDays: number;
+  /** A dashboard session unused for this long is over (`ADMIN_SESSION_IDLE_MINUTES`). */
+  readonly adminSessionIdleMinutes: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
 }

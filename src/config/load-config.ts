@@ -69,6 +69,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
     geoipCityDb: readGeoipCityDb(readPath(env, 'GEOIP_CITY_DB', options.cwd), problems),
     loginHistoryDays: read.integer('LOGIN_HISTORY_DAYS', 30, 1, 3650),
+    adminSessionIdleMinutes: read.integer('ADMIN_SESSION_IDLE_MINUTES', 30, 1, 1440),
   };
   const sentry = readSentryConfig(env);
   if (!sentry.ok) problems.push(...sentry.problems);

@@ -31,6 +31,7 @@ export { FleetShareStore, fleetShare } from './fleet-share-store.ts';
 export {
   loadPolicyFile,
   PolicyFileError,
+  parsePolicyText,
   type WatchPolicyOptions,
   watchPolicy,
 } from './load-policy.ts';

@@ -4,16 +4,13 @@ import type { Kysely } from 'kysely';
 import { parseSince, runBacktest } from '../../backtest/index.ts';
 import type { Database } from '../../db/index.ts';
 import { parsePolicy } from '../../detection/index.ts';
-import { ForbiddenError, ValidationError } from '../../errors.ts';
-import type { AccountsPort, TokensPort } from '../ports.ts';
+import { ValidationError } from '../../errors.ts';
+import { type AdminAuthOptions, createAdminAuthHook } from '../admin-auth.ts';
 import { ErrorBody } from '../schemas.ts';
-import { bearerTokenOf } from './bearer.ts';
 
 /** What the backtest route is built from. */
-export interface BacktestRoutesOptions {
+export interface BacktestRoutesOptions extends AdminAuthOptions {
   readonly db: Kysely<Database>;
-  readonly tokens: Pick<TokensPort, 'verifyAccess'>;
-  readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly clock: () => number;
 }
 
@@ -48,18 +45,13 @@ const BacktestBody = Type.Object({
 
 /**
  * `POST /api/admin/policy/backtest` (register with prefix `/api/admin/policy`): what a policy
- * would have changed over a recorded period. Admin role only, checked in the database too.
+ * would have changed over a recorded period. Admin bearer token or dashboard session (+ CSRF token), as the rest of the admin API.
  */
 export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRoutesOptions> = async (
   app,
   opts,
 ) => {
-  app.addHook('onRequest', async (request) => {
-    const claims = await opts.tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
-    if (claims.role !== 'admin') throw new ForbiddenError();
-    const user = await opts.accounts.getUser(claims.sub);
-    if (user?.role !== 'admin') throw new ForbiddenError();
-  });
+  app.addHook('onRequest', createAdminAuthHook(opts));
 
   app.post(
     '/backtest',

@@ -1,0 +1,64 @@
+import cookie from '@fastify/cookie';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/index.ts';
+import type { DetectionPolicy } from '../detection/index.ts';
+import type { App } from './app.ts';
+import type { AccountsPort, DependencyState, DetectorPort, TokensPort } from './ports.ts';
+import { adminDashboardRoutes } from './routes/admin-dashboard-routes.ts';
+import { adminRoutes, type BlocksPort, type UsersPort } from './routes/admin-routes.ts';
+import { type AdminSessionsPort, adminSessionRoutes } from './routes/admin-session-routes.ts';
+import { adminUiRoutes } from './routes/admin-ui-routes.ts';
+import { backtestRoutes } from './routes/backtest-routes.ts';
+
+/** What the admin API, its dashboard sessions and the dashboard files are built from. */
+export interface AdminHttpDependencies {
+  readonly db: Kysely<Database>;
+  readonly clock: () => number;
+  readonly accounts: AccountsPort;
+  readonly tokens: TokensPort;
+  readonly detector: DetectorPort;
+  readonly blocks: BlocksPort;
+  readonly users: UsersPort;
+  readonly sessions: AdminSessionsPort;
+  readonly idleMinutes: number;
+  readonly detectorStatus: () => DependencyState;
+  readonly policy: () => { policy: DetectionPolicy; source: string };
+}
+
+/**
+ * Registers `/api/admin/session` (dashboard sign-in), `/api/admin/*` (bearer token or session
+ * cookie + CSRF token) and `/admin` (the dashboard) on `app`.
+ */
+export async function registerAdminHttp(app: App, deps: AdminHttpDependencies): Promise<void> {
+  await app.register(cookie);
+  const auth = { tokens: deps.tokens, accounts: deps.accounts, sessions: deps.sessions };
+  await app.register(adminSessionRoutes, {
+    prefix: '/api/admin/session',
+    accounts: deps.accounts,
+    detector: deps.detector,
+    sessions: deps.sessions,
+    idleMinutes: deps.idleMinutes,
+  });
+  await app.register(adminRoutes, {
+    prefix: '/api/admin',
+    db: deps.db,
+    blocks: deps.blocks,
+    users: deps.users,
+    ...auth,
+  });
+  await app.register(adminDashboardRoutes, {
+    prefix: '/api/admin',
+    db: deps.db,
+    clock: deps.clock,
+    detectorStatus: deps.detectorStatus,
+    policy: deps.policy,
+    ...auth,
+  });
+  await app.register(backtestRoutes, {
+    prefix: '/api/admin/policy',
+    db: deps.db,
+    clock: deps.clock,
+    ...auth,
+  });
+  await app.register(adminUiRoutes);
+}
