@@ -166,7 +166,7 @@ describe('admin dashboard in Chromium', () => {
   );
 
   it(
-    'policy page validates a pasted policy and says when the backtest is not available',
+    'policy page validates a pasted policy and shows the backtest of it over the last day',
     async () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const { page, problems } = await open(context);
@@ -182,7 +182,8 @@ describe('admin dashboard in Chromium', () => {
       await page.getByRole('button', { name: 'Validate' }).click();
       await page.getByText('The policy is valid.').waitFor();
       await page.getByRole('button', { name: 'Backtest over the last day' }).click();
-      await page.getByText(/Backtest not available/).waitFor();
+      await page.getByRole('heading', { name: 'What the new policy would have done' }).waitFor();
+      await page.getByText('blocksAdded').first().waitFor();
       await page.screenshot({ path: join(ARTIFACTS, 'policy-validated-1280.png'), fullPage: true });
       expect(await cspViolations(page)).toEqual([]);
       expectClean(problems);
