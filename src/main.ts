@@ -9,6 +9,7 @@ import {
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
+import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/create-alerting.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
@@ -70,6 +71,8 @@ export interface Services {
   readonly metrics: ServiceMetrics | null;
   /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
   readonly errorTracker: ErrorTracker;
+  /** Alerts by e-mail and webhook; null when no channel is configured. */
+  readonly alerting: Alerting | null;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,10 @@ export interface ServiceOverrides {
   readonly sentryStats?: SentryStats;
   /** Password strength estimator to share instead of loading its dictionaries again. */
   readonly strengthEstimator?: StrengthEstimator;
+  /** Alert delivery timing (retries, timeouts, deadline) to use instead of the defaults. */
+  readonly alertDelivery?: DeliveryTuning;
+  /** How often due alert digests are looked for (ms). */
+  readonly alertTickIntervalMs?: number;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -162,6 +169,29 @@ export async function createServices(
       sentry: overrides.sentryStats,
     });
   }
+  const alerting = createAlerting({
+    config: config.alerts,
+    db: database.db,
+    bus,
+    redis:
+      config.redisUrl === null
+        ? null
+        : {
+            url: config.redisUrl,
+            cluster: config.redisCluster,
+            keyPrefix: overrides.redisKeyPrefix,
+          },
+    clock,
+    delivery: overrides.alertDelivery,
+    tickIntervalMs: overrides.alertTickIntervalMs,
+    countDelivery: metrics?.countAlertDelivery,
+    onError: (error, operation) => logger.warn({ err: error, operation }, 'alerting problem'),
+    onResult: (r) =>
+      logger.info(
+        { channel: r.channel, kind: r.message.kind, rule: r.message.rule, outcome: r.outcome },
+        'alert delivery finished',
+      ),
+  });
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
     intervalMs: config.cleanupIntervalMs,
@@ -191,6 +221,7 @@ export async function createServices(
     detectorStatus: detection.status,
     metrics,
     errorTracker,
+    alerting,
     close: async () => {
       stopCleanup();
       stopForwarding();
@@ -198,6 +229,11 @@ export async function createServices(
       try {
         await detection.close();
       } finally {
+        // Half the shutdown budget for alerts; the rest is dropped (and counted) so that the
+        // audit log and error reports still fit in it.
+        await alerting?.close(config.shutdownTimeoutMs / 2).catch((error: unknown) => {
+          logger.error({ err: error }, 'alerting did not close cleanly');
+        });
         try {
           await audit.close();
         } finally {
@@ -457,6 +493,12 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         accounts: services.accounts,
         blocks: services.blocks,
         users: services.users,
+        alerts: {
+          db: services.database.db,
+          alerter: services.alerting?.alerter ?? null,
+          channels: services.alerting?.channels ?? [],
+          windowSeconds: services.config.alerts.windowSeconds,
+        },
       });
     },
     readiness: async () => ({

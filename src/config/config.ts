@@ -1,3 +1,4 @@
+import type { AlertConfig } from '../alerts/alert-config.ts';
 import type { SentryConfig } from './sentry-config.ts';
 
 /** Log levels pino understands. */
@@ -63,4 +64,6 @@ export interface Config {
   readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
+  /** Alerts by e-mail and webhook (`SMTP_URL`, `ALERT_*`, `PUBLIC_URL`). */
+  readonly alerts: AlertConfig;
 }

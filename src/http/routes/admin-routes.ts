@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { type AlertRoutesOptions, alertRoutes } from '../../alerts/alert-routes.ts';
 import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
@@ -49,6 +50,8 @@ export interface AdminRoutesOptions {
   readonly accounts: Pick<AccountsPort, 'getUser'>;
   readonly blocks: BlocksPort;
   readonly users: UsersPort;
+  /** `GET /alerts` and `POST /alerts/test`; absent in apps built without alerting. */
+  readonly alerts?: AlertRoutesOptions;
 }
 
 const BlockSchema = Type.Object({
@@ -101,6 +104,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     if (user?.role !== 'admin') throw new ForbiddenError();
     request.adminId = claims.sub;
   });
+  // Registered here so the admin check above guards them too.
+  if (opts.alerts !== undefined) await app.register(alertRoutes, opts.alerts);
 
   app.get(
     '/events',
