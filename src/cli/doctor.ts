@@ -4,6 +4,7 @@ import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../con
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
 import { redactUrlCredentials, scrubString } from '../monitoring/scrubber.ts';
+import { checkSmtp, checkWebhook } from './doctor-alerts.ts';
 import { checkSentry, pingSentryHost, type SentryPing } from './doctor-sentry.ts';
 
 /** One line of the doctor's table. */
@@ -44,6 +45,7 @@ export async function runDoctor(
   checks.push(await checkRedis(config, pingRedis));
   checks.push(await checkMetricsListener(config));
   checks.push(await checkSentry(config, pingSentry));
+  checks.push(await checkSmtp(config), await checkWebhook(config));
   return checks;
 }
 
