@@ -128,7 +128,7 @@ describe('alerts over real SMTP and a real signed webhook', () => {
     });
     expect(hook.received.every((r) => r.isVerified)).toBe(true);
     process.stdout.write(
-      `\n--- e-mail as received ---\n${digest?.raw}\n--- webhook body ---\n${hook.received[1]?.rawBody}\n`,
+      `\n--- e-mail as received ---\n${digest?.raw}\n--- webhook body ---\n${hook.received[1]?.rawBody}\n--- signature ---\n${hook.received[1]?.headers['x-flux-signature']}\n`,
     );
   });
 
