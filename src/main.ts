@@ -185,12 +185,7 @@ export async function createServices(
     delivery: overrides.alertDelivery,
     tickIntervalMs: overrides.alertTickIntervalMs,
     countDelivery: metrics?.countAlertDelivery,
-    onError: (error, operation) => logger.warn({ err: error, operation }, 'alerting problem'),
-    onResult: (r) =>
-      logger.info(
-        { channel: r.channel, kind: r.message.kind, rule: r.message.rule, outcome: r.outcome },
-        'alert delivery finished',
-      ),
+    logger,
   });
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),

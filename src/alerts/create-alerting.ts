@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 import type { SecurityEventBus } from '../events/event-bus.ts';
 import { createRedisClient, type RedisClient } from '../store/redis-client.ts';
@@ -38,9 +39,8 @@ export interface AlertingDeps {
   readonly tickIntervalMs?: number;
   /** Counts each final outcome (`flux_alert_deliveries_total`). */
   readonly countDelivery?: (channel: ChannelName, outcome: DeliveryOutcome) => void;
-  readonly onError: (error: unknown, operation: string) => void;
-  /** Each final outcome, e.g. for the log. */
-  readonly onResult?: (result: DeliveryResult) => void;
+  /** Store and channel problems go to `warn`, each final outcome to `info` (no secrets). */
+  readonly logger: Pick<Logger, 'warn' | 'info'>;
 }
 
 /** Running alerting of one instance. */
@@ -66,14 +66,21 @@ export function createChannels(config: AlertConfig, clock: () => number): AlertC
  */
 export function createAlerting(deps: AlertingDeps): Alerting | null {
   const clock = deps.clock ?? Date.now;
+  const { logger } = deps;
+  const onError = (error: unknown, operation: string) =>
+    logger.warn({ err: error, operation }, 'alerting problem');
   const channels = createChannels(deps.config, clock);
   if (channels.length === 0) return null;
   const writes = new Set<Promise<void>>();
   const onResult = (result: DeliveryResult) => {
     deps.countDelivery?.(result.channel, result.outcome);
-    deps.onResult?.(result);
+    const { channel, outcome, attempts, errorClass, message } = result;
+    logger.info(
+      { channel, outcome, attempts, errorClass, kind: message.kind, rule: message.rule },
+      'alert delivery finished',
+    );
     const write = insertAlert(deps.db, result, clock())
-      .catch((error: unknown) => deps.onError(error, 'alert row write'))
+      .catch((error: unknown) => onError(error, 'alert row write'))
       .finally(() => writes.delete(write));
     writes.add(write);
     if (result.outcome === 'failed') publishFailure(deps.bus, result, clock());
@@ -90,7 +97,7 @@ export function createAlerting(deps: AlertingDeps): Alerting | null {
   if (deps.redis !== null) {
     client = createRedisClient(deps.redis.url, {
       cluster: deps.redis.cluster,
-      onError: (error) => deps.onError(error, 'alert Redis connection'),
+      onError: (error) => onError(error, 'alert Redis connection'),
     });
   }
   const alerter = new Alerter({
@@ -103,7 +110,7 @@ export function createAlerting(deps: AlertingDeps): Alerting | null {
     dashboardUrl: deps.config.publicUrl === null ? null : `${deps.config.publicUrl}/admin`,
     clock,
     tickIntervalMs: deps.tickIntervalMs ?? 1000,
-    onError: deps.onError,
+    onError,
   });
   const unsubscribe = alerter.start(deps.bus);
   return {
