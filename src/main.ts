@@ -9,7 +9,7 @@ import {
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
-import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/create-alerting.ts';
+import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/index.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';

@@ -1,11 +1,11 @@
-import { testAlertMessage } from '../alerts/alert-message.ts';
-import { insertAlert } from '../alerts/alert-store.ts';
-import { createChannels } from '../alerts/create-alerting.ts';
 import {
+  createChannels,
   DEFAULT_DELIVERY_OPTIONS,
   DeliveryQueue,
   type DeliveryResult,
-} from '../alerts/delivery-queue.ts';
+  insertAlert,
+  testAlertMessage,
+} from '../alerts/index.ts';
 import { EXIT_CONFIG } from '../config/index.ts';
 import { createDatabase } from '../db/index.ts';
 import { loadConfigOrExit } from './load-or-exit.ts';

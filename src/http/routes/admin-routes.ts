@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { type AlertRoutesOptions, alertRoutes } from '../../alerts/alert-routes.ts';
+import { type AlertRoutesOptions, alertRoutes } from '../../alerts/index.ts';
 import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ForbiddenError, ValidationError } from '../../errors.ts';
