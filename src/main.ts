@@ -10,6 +10,7 @@ import {
 } from './accounts/index.ts';
 import { AdminSessionStore } from './admin-session/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
+import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/index.ts';
 import { AuditRecorder } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import { type Config, readProxySighting, recordProxySighting } from './config/index.ts';
@@ -80,6 +81,8 @@ export interface Services {
   readonly metrics: ServiceMetrics | null;
   /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
   readonly errorTracker: ErrorTracker;
+  /** Alerts by e-mail and webhook; null when no channel is configured. */
+  readonly alerting: Alerting | null;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,10 @@ export interface ServiceOverrides {
   readonly strengthEstimator?: StrengthEstimator;
   /** GeoIP for account_takeover instead of the databases config names; null turns it off. */
   readonly geoLocator?: GeoLocator | null;
+  /** Alert delivery timing (retries, timeouts, deadline) to use instead of the defaults. */
+  readonly alertDelivery?: DeliveryTuning;
+  /** How often due alert digests are looked for (ms). */
+  readonly alertTickIntervalMs?: number;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -190,6 +197,24 @@ export async function createServices(
       sentry: overrides.sentryStats,
     });
   }
+  const alerting = createAlerting({
+    config: config.alerts,
+    db: database.db,
+    bus,
+    redis:
+      config.redisUrl === null
+        ? null
+        : {
+            url: config.redisUrl,
+            cluster: config.redisCluster,
+            keyPrefix: overrides.redisKeyPrefix,
+          },
+    clock,
+    delivery: overrides.alertDelivery,
+    tickIntervalMs: overrides.alertTickIntervalMs,
+    countDelivery: metrics?.countAlertDelivery,
+    logger,
+  });
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
     intervalMs: config.cleanupIntervalMs,
@@ -227,6 +252,7 @@ export async function createServices(
     }),
     metrics,
     errorTracker,
+    alerting,
     close: async () => {
       stopCleanup();
       stopForwarding();
@@ -235,6 +261,11 @@ export async function createServices(
       try {
         await detection.close();
       } finally {
+        // Half the shutdown budget for alerts; the rest is dropped (and counted) so that the
+        // audit log and error reports still fit in it.
+        await alerting?.close(config.shutdownTimeoutMs / 2).catch((error: unknown) => {
+          logger.error({ err: error }, 'alerting did not close cleanly');
+        });
         try {
           await Promise.all([audit.close(), loginHistory.close()]);
         } finally {
@@ -524,6 +555,12 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         idleMinutes: services.config.adminSessionIdleMinutes,
         detectorStatus: services.detectorStatus,
         policy: services.detectionPolicy,
+        alerts: {
+          db: services.database.db,
+          alerter: services.alerting?.alerter ?? null,
+          channels: services.alerting?.channels ?? [],
+          windowSeconds: services.config.alerts.windowSeconds,
+        },
       }),
     readiness: async () => ({
       database: await databaseState(services.database),

@@ -12,6 +12,7 @@ import {
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
 import { redactUrlCredentials, scrubString } from '../monitoring/scrubber.ts';
+import { checkSmtp, checkWebhook } from './doctor-alerts.ts';
 import { checkGeoip } from './doctor-geoip.ts';
 import { checkSentry, pingSentryHost, type SentryPing } from './doctor-sentry.ts';
 
@@ -55,6 +56,7 @@ export async function runDoctor(
   checks.push(await checkMetricsListener(config));
   checks.push(await checkSentry(config, pingSentry));
   checks.push(await checkGeoip(config));
+  checks.push(await checkSmtp(config), await checkWebhook(config));
   return checks;
 }
 

@@ -41,6 +41,11 @@ program
   .action(async () => (await import('./admin-commands.ts')).runCleanupTokens());
 
 program
+  .command('alert-test')
+  .description("send a test alert to every channel (e-mail, webhook) and print each one's outcome")
+  .action(async () => (await import('./alert-test-command.ts')).runAlertTest());
+
+program
   .command('block')
   .argument('<ip>', 'IPv4 or IPv6 address (IPv6 is blocked per /64)')
   .option('--minutes <n>', 'how long', '60')

@@ -1,3 +1,4 @@
+import type { AlertConfig } from '../alerts/alert-config.ts';
 import type { SentryConfig } from './sentry-config.ts';
 
 /** Log levels pino understands. */
@@ -69,4 +70,6 @@ export interface Config {
   readonly adminSessionIdleMinutes: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
+  /** Alerts by e-mail and webhook (`SMTP_URL`, `ALERT_*`, `PUBLIC_URL`). */
+  readonly alerts: AlertConfig;
 }

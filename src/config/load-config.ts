@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readAlertConfig } from '../alerts/alert-config.ts';
 import {
   type Config,
   LOG_LEVELS,
@@ -73,11 +74,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
   };
   const sentry = readSentryConfig(env);
   if (!sentry.ok) problems.push(...sentry.problems);
+  const alerts = readAlertConfig(env);
+  if (!alerts.ok) problems.push(...alerts.problems);
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
-  if (problems.length > 0 || signing === null || !sentry.ok) return { ok: false, problems };
+  if (problems.length > 0 || signing === null || !sentry.ok || !alerts.ok) {
+    return { ok: false, problems };
+  }
   return {
     ok: true,
-    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry }),
+    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry, alerts: alerts.alerts }),
     warnings,
   };
 }

@@ -91,6 +91,11 @@ export const EVENT_TYPES = {
     severity: 'medium',
     description: 'An admin deleted an account and revoked its sessions',
   },
+  alert_delivery_failed: {
+    severity: 'high',
+    description:
+      'An alert could not be delivered to a channel after every retry (never alerted on)',
+  },
 } as const satisfies Readonly<Record<string, EventTypeInfo>>;
 
 /** Name of a security event type (a key of `EVENT_TYPES`). */

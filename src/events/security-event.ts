@@ -136,6 +136,15 @@ export type SecurityEventDetails = {
   readonly admin_role_granted: OperatorDetails & { readonly role: string };
   readonly admin_role_revoked: OperatorDetails & { readonly role: string };
   readonly user_deleted: OperatorDetails & { readonly revokedTokens: number };
+  readonly alert_delivery_failed: {
+    readonly channel: 'email' | 'webhook';
+    readonly kind: 'first' | 'digest' | 'test';
+    /** The rule the undelivered alert was about. */
+    readonly alertRule: string;
+    readonly attempts: number;
+    /** Class of the last error (`timeout`, `connection`, `http_500`, …), never its text. */
+    readonly errorClass: string;
+  };
 };
 
 /** What every operator action's details carry: who did it. */

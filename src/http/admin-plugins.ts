@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { Kysely } from 'kysely';
+import type { AlertRoutesOptions } from '../alerts/index.ts';
 import type { Database } from '../db/index.ts';
 import type { DetectionPolicy } from '../detection/index.ts';
 import type { App } from './app.ts';
@@ -23,6 +24,8 @@ export interface AdminHttpDependencies {
   readonly idleMinutes: number;
   readonly detectorStatus: () => DependencyState;
   readonly policy: () => { policy: DetectionPolicy; source: string };
+  /** `GET /api/admin/alerts` and `POST /api/admin/alerts/test`; absent without alerting. */
+  readonly alerts?: AlertRoutesOptions;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function registerAdminHttp(app: App, deps: AdminHttpDependencies): 
     db: deps.db,
     blocks: deps.blocks,
     users: deps.users,
+    alerts: deps.alerts,
     ...auth,
   });
   await app.register(adminDashboardRoutes, {

@@ -59,10 +59,7 @@ export function PolicyPage() {
         {current && (
           <>
             <p>Source: {current.source}</p>
-            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable so a keyboard user can scroll it (axe: scrollable-region-focusable) */}
-            <pre class="policy" role="region" tabIndex={0} aria-label="Policy in force">
-              {JSON.stringify(current.policy, null, 2)}
-            </pre>
+            <pre class="policy">{JSON.stringify(current.policy, null, 2)}</pre>
           </>
         )}
       </section>

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
+import { type AlertRoutesOptions, alertRoutes } from '../../alerts/index.ts';
 import { InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
 import { ValidationError } from '../../errors.ts';
@@ -50,6 +51,8 @@ export interface AdminRoutesOptions {
   readonly users: UsersPort;
   /** Dashboard sessions (cookie + CSRF) accepted besides bearer tokens; absent: tokens only. */
   readonly sessions?: AdminSessionPort;
+  /** `GET /alerts` and `POST /alerts/test`; absent in apps built without alerting. */
+  readonly alerts?: AlertRoutesOptions;
 }
 
 const BlockSchema = Type.Object({
@@ -101,6 +104,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, opts) => {
   app.decorateRequest('adminId', '');
   app.addHook('onRequest', createAdminAuthHook(opts));
+  // Registered here so the admin check above guards them too.
+  if (opts.alerts !== undefined) await app.register(alertRoutes, opts.alerts);
 
   app.get(
     '/events',

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreCallObserver, StoreCallOutcome } from '../../detection/index.ts';
 import type { SecurityEventBus } from '../../events/index.ts';
+import { createAlertDeliveryCounter } from './alert-metrics.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { SecurityEventMetrics } from './security-event-metrics.ts';
 import { NO_SENTRY_STATS, type SentryStats } from './sentry-stats.ts';
@@ -39,6 +40,8 @@ export class ServiceMetrics {
   readonly observeStoreCall: StoreCallObserver;
   /** Times each password hash's wait for a slot, in ms (for `HashQueue`). */
   readonly observeHashWait: (waitMs: number) => void;
+  /** Counts one alert message's final outcome on a channel (`flux_alert_deliveries_total`). */
+  readonly countAlertDelivery: ReturnType<typeof createAlertDeliveryCounter>;
 
   /** Creates the registry with the default process metrics and the per-call metrics. */
   constructor() {
@@ -65,6 +68,7 @@ export class ServiceMetrics {
       registers: [this.registry],
     });
     this.observeHashWait = (waitMs) => hashWait.observe(waitMs / 1000);
+    this.countAlertDelivery = createAlertDeliveryCounter(this.registry);
   }
 
   /** Counts the bus's security events; returns the unsubscribe function. */
