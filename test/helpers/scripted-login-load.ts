@@ -10,6 +10,8 @@ export interface ScriptedAnswer {
   readonly sentAt: number;
   readonly ms: number;
   readonly response: AttackResponse | null;
+  /** The network error's code when there was no answer (e.g. `ECONNREFUSED`), else null. */
+  readonly errorCode: string | null;
 }
 
 /**
@@ -58,17 +60,25 @@ export class ScriptedLoginLoad {
       const sentAt = Date.now();
       const started = performance.now();
       let response: AttackResponse | null = null;
+      let errorCode: string | null = null;
       try {
         response = await client.post(
           `${server.url}/api/auth/login`,
           { email: `drill-${address}@example.com`, password: `wrong passphrase ${i}` },
           { 'user-agent': SCRIPTED_USER_AGENT },
         );
-      } catch {
-        // A refused or reset connection: reported as status 0.
+      } catch (error) {
+        // A refused or reset connection: reported as status 0 with its code.
+        errorCode = String((error as { code?: unknown }).code ?? error);
       }
       const status = response?.status ?? 0;
-      this.#answers.push({ status, sentAt, ms: performance.now() - started, response });
+      this.#answers.push({
+        status,
+        sentAt,
+        ms: performance.now() - started,
+        response,
+        errorCode,
+      });
       if (status === 0 || status >= 500) {
         await new Promise((resolve) => setTimeout(resolve, options.pauseMs ?? 100));
       }
