@@ -10,7 +10,9 @@ import { ServerProcess } from './server-processes.ts';
  * Defines the fuzz drill: a `flux-auth start` process (SQLite, brute-force and bot rules in
  * monitor mode so that every request reaches parsing, validation and the handlers instead of a
  * cached block) takes `count` malformed requests. 0 5xx, still running, no error-level log,
- * and RSS flat: the last 20 % of samples within 10 % of the first 20 % (medians).
+ * and RSS flat: the median of the last 20 % of samples at most 10 % above that of the first
+ * 20 %. Only growth fails: a drop is memory given back (argon2's 19 MiB per dummy hash in the
+ * hashing threads makes RSS swing with how many unknown-email logins are in flight).
  */
 export function defineFuzzDrill(count: number, options: { seed: number; timeoutMs: number }) {
   describe(`fuzzer: ${count.toLocaleString('en')} malformed requests`, () => {
@@ -51,14 +53,14 @@ export function defineFuzzDrill(count: number, options: { seed: number; timeoutM
         });
         const drift = rssDrift(result.rssKb);
         console.info(
-          `fuzz ${count}: statuses ${JSON.stringify(result.statuses)}, unanswered raw ${result.unanswered}, network errors ${result.networkErrors.length}, RSS ${result.rssKb.length} samples, first-20% median ${drift.first} kB, last-20% median ${drift.last} kB (×${drift.ratio.toFixed(3)})`,
+          `fuzz ${count}: statuses ${JSON.stringify(result.statuses)}, unanswered raw ${result.unanswered}, network errors ${result.networkErrors.length} (retried ${result.retried}), RSS ${result.rssKb.length} samples, first-20% median ${drift.first} kB, last-20% median ${drift.last} kB (×${drift.ratio.toFixed(3)})`,
         );
         expect(server.isRunning, `server died:\n${server.output()}`).toBe(true);
         expect(result.serverErrors.slice(0, 20)).toEqual([]);
         expect(result.networkErrors.slice(0, 20)).toEqual([]);
         expect(server.errors().slice(0, 5)).toEqual([]);
         expect(result.rssKb.length).toBeGreaterThanOrEqual(10);
-        expect(Math.abs(drift.ratio - 1), JSON.stringify(drift)).toBeLessThanOrEqual(0.1);
+        expect(drift.ratio, JSON.stringify(drift)).toBeLessThanOrEqual(1.1);
         // Still serving after the barrage.
         expect((await fetch(`${server.url}/health`)).status).toBe(200);
       },

@@ -16,7 +16,9 @@ export interface FuzzResult {
   readonly serverErrors: string[];
   /** Raw sockets closed or timed out with no answer (broken or incomplete HTTP). */
   readonly unanswered: number;
-  /** fetch calls that failed at the network level, with the case's name. */
+  /** fetch calls that failed once at the network level and were answered on a retry. */
+  readonly retried: number;
+  /** fetch calls that failed at the network level twice, with the case's name. */
   readonly networkErrors: string[];
   /** Resident set size of the server (kB), sampled after the warm-up. */
   readonly rssKb: number[];
@@ -112,6 +114,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     statuses: {},
     serverErrors: [],
     unanswered: 0,
+    retried: 0,
     networkErrors: [],
     rssKb: [],
   };
@@ -139,9 +142,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
       } else {
         try {
           note(item, await sendFetch(url, item));
-        } catch (error) {
-          const cause = error instanceof Error && error.cause ? String(error.cause) : '';
-          result.networkErrors.push(`${item.name}: ${String(error)} ${cause}`);
+        } catch (first) {
+          // A pooled keep-alive connection the server closed just as it was reused ("other
+          // side closed") is a client race; the retry goes out on a new connection. Only a
+          // request that fails twice counts.
+          try {
+            note(item, await sendFetch(url, item));
+            result.retried += 1;
+          } catch (error) {
+            const cause = error instanceof Error && error.cause ? String(error.cause) : '';
+            result.networkErrors.push(
+              `${item.name}: ${String(error)} ${cause} (first: ${String(first)})`,
+            );
+          }
         }
       }
     }
