@@ -176,15 +176,17 @@ export function refreshes(stack: Stack, addresses: Addresses, seconds: number) {
   });
 }
 
-/** Refreshes with tokens the server never issued (one lookup, 401), 16 users. */
+/**
+ * Refreshes with tokens the server never issued (one lookup, 401), 16 users on raw keep-alive
+ * connections (pre-encoded requests: the generator stays cheap, the server sets the rate).
+ */
 export function unknownRefreshes(stack: Stack, addresses: Addresses, seconds: number) {
+  const host = new URL(stack.url).host;
   return closedLoop(16, seconds, async () => {
-    const client = new BoundClient(stack.url, addresses.next());
-    return {
-      step: async () =>
-        (await client.post('/api/auth/refresh', { refreshToken: randomBytes(32).toString('hex') }))
-          .status,
-      close: () => client.close(),
-    };
+    const client = await RawFloodClient.open(stack.url, addresses.next());
+    const request = encodeJsonPost(host, '/api/auth/refresh', {
+      refreshToken: randomBytes(32).toString('hex'),
+    });
+    return { step: () => client.send(request), close: () => client.close() };
   });
 }
