@@ -9,7 +9,7 @@ import {
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
-import { AuditRecorder } from './audit/index.ts';
+import { AuditRecorder, deleteExpiredEvents } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import type { Config } from './config/index.ts';
 import {
@@ -176,6 +176,19 @@ export async function createServices(
       }
     },
   });
+  // Audit retention on the same schedule, in short batches (see deleteExpiredEvents).
+  const stopRetention = scheduleTokenCleanup({
+    deleteExpired: (now) =>
+      deleteExpiredEvents(database, { now, retentionDays: config.auditRetentionDays }),
+    intervalMs: config.cleanupIntervalMs,
+    clock,
+    onResult: (deleted) => logger.info({ deleted }, 'expired security events deleted'),
+    onError: (error) => {
+      if (error instanceof ServiceUnavailableError) return;
+      logger.error({ err: error }, 'audit retention failed');
+      errorTracker.captureError(error, { operation: 'audit_retention' });
+    },
+  });
   return {
     config,
     logger,
@@ -193,6 +206,7 @@ export async function createServices(
     errorTracker,
     close: async () => {
       stopCleanup();
+      stopRetention();
       stopForwarding();
       // Each step runs even if an earlier one failed: the audit log must still be written.
       try {
