@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { deleteExpiredEvents } from '../../src/audit/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
-import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
+import { forEachDialect, openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { createTestService } from '../helpers/test-service.ts';
 
 const DAY_MS = 86_400_000;
 // A fake clock: the run's `now`; nothing here reads the wall clock.
@@ -90,4 +91,41 @@ it('AUDIT_RETENTION_DAYS defaults to 90 and refuses a bad value with one line na
   expect(bad.ok ? [] : bad.problems.filter((p) => p.includes('AUDIT_RETENTION_DAYS'))).toHaveLength(
     1,
   );
+});
+
+it('the running service applies AUDIT_RETENTION_DAYS on the cleanup schedule', async () => {
+  const db = await openSqliteTestDatabase();
+  const service = await createTestService(db.handle, {
+    env: { AUDIT_RETENTION_DAYS: '30', TOKEN_CLEANUP_INTERVAL_MS: '1000' },
+  });
+  try {
+    const now = Date.now();
+    const row = (id: string, ageDays: number) => ({
+      id,
+      created_at: now - ageDays * DAY_MS,
+      type: 'suspicious_user_agent',
+      severity: 'low' as const,
+      ip: null,
+      user_id: null,
+      user_agent: null,
+      rule: null,
+      details: '{}',
+      request_id: null,
+    });
+    await db.handle.db
+      .insertInto('security_events')
+      .values([row(randomUUID(), 31), row('kept', 29)])
+      .execute();
+    const ids = async () =>
+      (await db.handle.db.selectFrom('security_events').select('id').execute()).map((r) => r.id);
+    // A generous bound for a 1 s schedule on a busy machine; nothing here measures speed.
+    const deadline = Date.now() + 20_000;
+    while ((await ids()).length > 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await ids()).toEqual(['kept']);
+  } finally {
+    await service.close();
+    await db.cleanup();
+  }
 });
