@@ -11,7 +11,7 @@ import {
 import { AdminSessionStore } from './admin-session/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
 import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/index.ts';
-import { AuditRecorder } from './audit/index.ts';
+import { AuditRecorder, deleteExpiredEvents } from './audit/index.ts';
 import { createEmbeddedBlocks } from './blocks/index.ts';
 import { type Config, readProxySighting, recordProxySighting } from './config/index.ts';
 import {
@@ -229,6 +229,19 @@ export async function createServices(
       }
     },
   });
+  // Audit retention on the same schedule, in short batches (see deleteExpiredEvents).
+  const stopRetention = scheduleTokenCleanup({
+    deleteExpired: (now) =>
+      deleteExpiredEvents(database, { now, retentionDays: config.auditRetentionDays }),
+    intervalMs: config.cleanupIntervalMs,
+    clock,
+    onResult: (deleted) => logger.info({ deleted }, 'expired security events deleted'),
+    onError: (error) => {
+      if (error instanceof ServiceUnavailableError) return;
+      logger.error({ err: error }, 'audit retention failed');
+      errorTracker.captureError(error, { operation: 'audit_retention' });
+    },
+  });
   return {
     config,
     logger,
@@ -255,6 +268,7 @@ export async function createServices(
     alerting,
     close: async () => {
       stopCleanup();
+      stopRetention();
       stopForwarding();
       stopTravelRevocation();
       // Each step runs even if an earlier one failed: the audit log must still be written.

@@ -58,6 +58,8 @@ export interface Config {
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;
   readonly cleanupIntervalMs: number;
+  /** Security events older than this many days are deleted, in batches, on the cleanup schedule. */
+  readonly auditRetentionDays: number;
   /** The `/metrics` listener, or null when `METRICS_PORT=off`. */
   readonly metrics: MetricsListenConfig | null;
   /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */

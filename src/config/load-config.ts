@@ -66,6 +66,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     hashMaxQueued: read.integer('HASH_MAX_QUEUED', 512, 0, 100_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
+    auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', 90, 1, 36_500),
     metrics: readMetrics(env, read, problems),
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
     geoipCityDb: readGeoipCityDb(readPath(env, 'GEOIP_CITY_DB', options.cwd), problems),

@@ -88,6 +88,16 @@ export class ServerProcess {
     return this.#dataDir;
   }
 
+  /** The process id (for /proc sampling). */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** True until the process has exited. */
+  get isRunning(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   /** The last lines the process wrote (stdout and stderr), for a failing test's message. */
   output(): string {
     return this.#lines.join('\n');
