@@ -35,6 +35,8 @@ export interface DeliveryQueueOptions {
   readonly random: () => number;
   /** Called once per message and channel with its final outcome; must not throw. */
   readonly onResult: (result: DeliveryResult) => void;
+  /** Waits between attempts, cut short by `signal` (shutdown); injected so tests see the delays. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Defaults: 5 attempts over at most a minute, 2 at a time per channel, 200 waiting. */
@@ -179,7 +181,7 @@ export class DeliveryQueue {
       const delay = this.#backoffMs(attempt);
       if (clock() + delay >= deadline)
         return job.settle(resultOf(job, 'failed', attempt, errorClass));
-      await sleep(delay, this.#stop.signal);
+      await (this.#options.sleep ?? sleep)(delay, this.#stop.signal);
     }
     job.settle(resultOf(job, 'failed', maxAttempts, errorClass));
   }
