@@ -11,7 +11,7 @@ import {
   waitForRedisReady,
 } from '../store/index.ts';
 import { FleetShareStore } from './fleet-share-store.ts';
-import { type RedisHealth, RedisHealthProbe } from './redis-health-probe.ts';
+import { RedisHealthProbe, type RedisHealthProbeOptions } from './redis-health-probe.ts';
 import {
   ResilientCounterStore,
   type StoreCallObserver,
@@ -68,16 +68,21 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   }
   const cluster = options.redisCluster === true;
   const client = createRedisClient(options.redisUrl, { cluster, onError: options.onRedisError });
-  const { probeClient, fleet, probe } = watchRedisHealth(options.redisUrl, options, (h, why) =>
-    resilient.onHealth(h, why),
-  );
+  const { probeClient, fleet, probe } = watchRedisHealth(options.redisUrl, options, {
+    onVerdict: (h, why) => resilient.onHealth(h, why),
+    onAnswer: () => resilient.onRedisAnswer(),
+  });
+  const timeoutMs = options.timeoutMs ?? 50;
   const resilient = new ResilientCounterStore({
     primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
     fallback: new FleetShareStore(new MemoryCounterStore(options.memory), () => fleet.size()),
     health: () => probe.health(),
     bus: options.bus,
     clock: options.clock,
-    timeoutMs: options.timeoutMs,
+    timeoutMs,
+    // A healthy Redis is heard at least every probe interval: silent one timeout past that, it
+    // has left a ping unanswered that long, and the calls waiting on it answer from memory.
+    silenceMs: timeoutMs + probe.intervalMs,
     probeIntervalMs: options.probeIntervalMs,
     onCallTimed: options.onCallTimed,
     onLateCalls: (count, reason) =>
@@ -117,7 +122,7 @@ interface HealthWatch {
 function watchRedisHealth(
   url: string,
   options: DetectionStoreOptions,
-  onVerdict: (health: RedisHealth, reason: string) => void,
+  listeners: Pick<RedisHealthProbeOptions, 'onVerdict' | 'onAnswer'>,
 ): HealthWatch {
   const cluster = options.redisCluster === true;
   const probeClient = createRedisClient(url, { cluster, autoPipelining: false });
@@ -130,7 +135,7 @@ function watchRedisHealth(
     ping: () => pingRedis(probeClient),
     timeoutMs: options.timeoutMs ?? 50,
     downIntervalMs: options.probeIntervalMs,
-    onVerdict,
+    ...listeners,
   });
   probeClient.once('ready', () => {
     probe.start();

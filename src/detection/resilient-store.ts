@@ -19,6 +19,7 @@ import {
   type SetBlockInput,
 } from '../store/index.ts';
 import type { RedisHealth } from './redis-health-probe.ts';
+import { SilenceWatch } from './silence-watch.ts';
 import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
 
 /** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
@@ -50,6 +51,14 @@ export interface ResilientStoreOptions {
    * is broken: switch to the fallback. Default 5000.
    */
   readonly hardTimeoutMs?: number;
+  /**
+   * Nothing heard from Redis this long (no call answered, no `onRedisAnswer`): calls past
+   * `timeoutMs` stop waiting and answer from the fallback, without a switch. The probe pings
+   * every interval, so a silent Redis is found `timeoutMs` + one probe interval after its last
+   * word; a Redis busy with our burst keeps answering calls, so it is never silent. Default:
+   * never (only the probe's verdicts release calls).
+   */
+  readonly silenceMs?: number;
   /** Told when calls stop waiting for a late Redis without a switch (once per episode). */
   readonly onLateCalls?: (count: number, reason: string) => void;
   /** How often to try the primary again while degraded. Default 1000. */
@@ -90,6 +99,8 @@ export class ResilientCounterStore implements CounterStore {
   #lastHealth: RedisHealth = 'healthy';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
+  /** When Redis last said anything; releases the parked calls when it stays silent. */
+  readonly #silence: SilenceWatch;
 
   /** Starts healthy; a failing call or a `down` verdict switches to the fallback. */
   constructor(options: ResilientStoreOptions) {
@@ -104,6 +115,15 @@ export class ResilientCounterStore implements CounterStore {
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#onCallTimed = options.onCallTimed ?? null;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
+    this.#silence = new SilenceWatch(options.silenceMs ?? Number.POSITIVE_INFINITY, (ms) =>
+      this.#stopWaiting(`nothing heard from Redis for ${Math.round(ms)} ms`),
+    );
+  }
+
+  /** Redis answered a health ping (the probe's connection): it is not silent. */
+  onRedisAnswer(): void {
+    this.#silence.heard();
+    this.#isLateReported = false;
   }
 
   /**
@@ -115,18 +135,23 @@ export class ResilientCounterStore implements CounterStore {
     this.#lastHealth = health;
     if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
     if (health !== 'healthy') {
-      const count = this.#parked.size;
-      this.#releaseParked();
-      if (count > 0 && !this.#isLateReported) {
-        this.#isLateReported = true;
-        this.#onLateCalls(count, reason);
-      }
+      this.#stopWaiting(reason);
       return;
     }
     this.#isLateReported = false;
     // Only when Redis comes back: after a call error with Redis pinging fine all along, the
     // recovery timer retries, so a Redis that fails every call switches at most once a period.
     if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
+  }
+
+  /** Answers the parked calls from the fallback; tells `onLateCalls` once per episode. */
+  #stopWaiting(reason: string): void {
+    const count = this.#parked.size;
+    this.#releaseParked();
+    if (count > 0 && !this.#isLateReported) {
+      this.#isLateReported = true;
+      this.#onLateCalls(count, reason);
+    }
   }
 
   /** For `/ready` and metrics. */
@@ -139,6 +164,7 @@ export class ResilientCounterStore implements CounterStore {
     this.#stopRecoveryTimer();
     if (this.#parkedTimer !== null) clearTimeout(this.#parkedTimer);
     this.#parkedTimer = null;
+    this.#silence.stop();
   }
 
   #stopRecoveryTimer(): void {
@@ -288,6 +314,7 @@ export class ResilientCounterStore implements CounterStore {
 
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
+    this.#silence.heard();
     this.#finish(watch);
     if (this.#onCallTimed !== null) this.#observe(watch, 'ok');
     watch.resolve(value);
@@ -309,7 +336,7 @@ export class ResilientCounterStore implements CounterStore {
   }
 
   #finish<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
+    if (watch.phase === 'slow') this.#unpark(watch);
     watch.phase = 'done';
     this.#slowCalls.settled();
   }
@@ -322,18 +349,19 @@ export class ResilientCounterStore implements CounterStore {
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
-    if (this.#status === 'degraded' || this.#health() !== 'healthy') {
+    if (this.#status === 'degraded' || this.#health() !== 'healthy' || this.#silence.isSilent()) {
       this.#abandon(watch);
       return;
     }
     watch.phase = 'slow';
     this.#parked.add(watch as unknown as Watch<unknown>);
+    this.#silence.watch();
     if (this.#parkedTimer === null) this.#armParkedTimer();
   }
 
   /** Answers a watched call from the fallback; a late primary answer goes to `onAbandoned`. */
   #abandon<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
+    if (watch.phase === 'slow') this.#unpark(watch);
     watch.phase = 'done';
     if (this.#onCallTimed !== null) this.#observe(watch, 'timeout');
     const { onAbandoned } = watch;
@@ -341,9 +369,15 @@ export class ResilientCounterStore implements CounterStore {
     watch.resolve(this.#fromFallback(watch.operation));
   }
 
+  #unpark<T>(watch: Watch<T>): void {
+    this.#parked.delete(watch as unknown as Watch<unknown>);
+    if (this.#parked.size === 0) this.#silence.stop();
+  }
+
   #releaseParked(): void {
     for (const watch of this.#parked) this.#abandon(watch);
     this.#parked.clear();
+    this.#silence.stop();
   }
 
   /** One timer for the oldest parked call (Set order is park order, i.e. start order). */
