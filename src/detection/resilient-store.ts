@@ -1,8 +1,4 @@
-import {
-  defaultSeverity,
-  type SecurityEventBus,
-  type SecurityEventDetails,
-} from '../events/index.ts';
+import type { SecurityEventBus } from '../events/index.ts';
 import {
   type AccountPrecheckInput,
   type AccountPrecheckResult,
@@ -18,9 +14,10 @@ import {
   type RefreshCountInput,
   type SetBlockInput,
 } from '../store/index.ts';
+import { ParkedCalls } from './parked-calls.ts';
 import type { RedisHealth } from './redis-health-probe.ts';
-import { SilenceWatch } from './silence-watch.ts';
 import { type QueuedCall, SlowCallQueue } from './slow-call-queue.ts';
+import { publishStoreSwitch, withTimeout } from './store-switch-event.ts';
 
 /** `ok`: the primary store answers; `degraded`: the in-process fallback is counting. */
 export type StoreStatus = 'ok' | 'degraded';
@@ -71,8 +68,9 @@ export interface ResilientStoreOptions {
  * Degrade, never break: calls go to the primary store (Redis). The switch to the in-process
  * fallback is decided by Redis's health, never by our own load: by a primary error, or by the
  * health probe finding Redis down. A call unanswered after `timeoutMs` is answered from the
- * fallback only while the probe finds Redis late too; otherwise it waits (queued behind our
- * own burst, its answer keeps the shared count exact). Back to the primary when the probe finds
+ * fallback only while the probe finds Redis late too, or Redis has said nothing at all (no call
+ * or ping answered) for `silenceMs`; otherwise it waits (queued behind our own burst, or
+ * behind a Redis busy with it: its answer keeps the shared count exact). Back to the primary when the probe finds
  * Redis healthy and a PING on the data connection answers. Each switch publishes one event.
  * Never rejects while the fallback works.
  */
@@ -84,23 +82,15 @@ export class ResilientCounterStore implements CounterStore {
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #probeIntervalMs: number;
-  readonly #hardTimeoutMs: number;
-  readonly #onLateCalls: (count: number, reason: string) => void;
   readonly #onCallTimed: StoreCallObserver | null;
-  /** Whether `onLateCalls` was told since the probe last found Redis healthy. */
-  #isLateReported = false;
   /** Primary calls in flight, looked at `timeoutMs` after they started (one shared timer). */
   readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
   /** Calls past `timeoutMs` that wait because Redis is healthy, oldest first. */
-  readonly #parked = new Set<Watch<unknown>>();
-  /** Fires when the oldest parked call reaches the hard limit. */
-  #parkedTimer: NodeJS.Timeout | null = null;
+  readonly #parked: ParkedCalls<Watch<unknown>>;
   #status: StoreStatus = 'ok';
   #lastHealth: RedisHealth = 'healthy';
   #probe: NodeJS.Timeout | null = null;
   #isProbing = false;
-  /** When Redis last said anything; releases the parked calls when it stays silent. */
-  readonly #silence: SilenceWatch;
 
   /** Starts healthy; a failing call or a `down` verdict switches to the fallback. */
   constructor(options: ResilientStoreOptions) {
@@ -110,20 +100,23 @@ export class ResilientCounterStore implements CounterStore {
     this.#health = options.health ?? (() => 'healthy');
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutMs ?? 50;
-    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs);
-    this.#onLateCalls = options.onLateCalls ?? (() => {});
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#onCallTimed = options.onCallTimed ?? null;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
-    this.#silence = new SilenceWatch(options.silenceMs ?? Number.POSITIVE_INFINITY, (ms) =>
-      this.#stopWaiting(`nothing heard from Redis for ${Math.round(ms)} ms`),
-    );
+    this.#parked = new ParkedCalls({
+      timeoutMs: this.#timeoutMs,
+      hardTimeoutMs: Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs),
+      silenceMs: options.silenceMs ?? Number.POSITIVE_INFINITY,
+      release: (watch) => this.#abandon(watch),
+      onStuck: (ms) => this.#degrade(new Error(`store call unanswered for ${Math.round(ms)} ms`)),
+      onLateCalls: options.onLateCalls ?? (() => {}),
+    });
   }
 
   /** Redis answered a health ping (the probe's connection): it is not silent. */
   onRedisAnswer(): void {
-    this.#silence.heard();
-    this.#isLateReported = false;
+    this.#parked.heard();
+    this.#parked.endEpisode();
   }
 
   /**
@@ -135,23 +128,13 @@ export class ResilientCounterStore implements CounterStore {
     this.#lastHealth = health;
     if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
     if (health !== 'healthy') {
-      this.#stopWaiting(reason);
+      this.#parked.release(reason);
       return;
     }
-    this.#isLateReported = false;
+    this.#parked.endEpisode();
     // Only when Redis comes back: after a call error with Redis pinging fine all along, the
     // recovery timer retries, so a Redis that fails every call switches at most once a period.
     if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
-  }
-
-  /** Answers the parked calls from the fallback; tells `onLateCalls` once per episode. */
-  #stopWaiting(reason: string): void {
-    const count = this.#parked.size;
-    this.#releaseParked();
-    if (count > 0 && !this.#isLateReported) {
-      this.#isLateReported = true;
-      this.#onLateCalls(count, reason);
-    }
   }
 
   /** For `/ready` and metrics. */
@@ -162,9 +145,7 @@ export class ResilientCounterStore implements CounterStore {
   /** Stops the background timers (on shutdown). */
   close(): void {
     this.#stopRecoveryTimer();
-    if (this.#parkedTimer !== null) clearTimeout(this.#parkedTimer);
-    this.#parkedTimer = null;
-    this.#silence.stop();
+    this.#parked.close();
   }
 
   #stopRecoveryTimer(): void {
@@ -182,7 +163,7 @@ export class ResilientCounterStore implements CounterStore {
     }
     this.#isProbing = true;
     try {
-      await this.#withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
+      await withTimeout(this.#primary.ping(), Math.max(this.#timeoutMs, 500));
       this.#recover();
     } catch {
       // Data connection not back yet: keep counting in memory.
@@ -314,7 +295,7 @@ export class ResilientCounterStore implements CounterStore {
 
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
-    this.#silence.heard();
+    this.#parked.heard();
     this.#finish(watch);
     if (this.#onCallTimed !== null) this.#observe(watch, 'ok');
     watch.resolve(value);
@@ -349,14 +330,12 @@ export class ResilientCounterStore implements CounterStore {
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
-    if (this.#status === 'degraded' || this.#health() !== 'healthy' || this.#silence.isSilent()) {
+    if (this.#status === 'degraded' || this.#health() !== 'healthy' || this.#parked.isSilent()) {
       this.#abandon(watch);
       return;
     }
     watch.phase = 'slow';
     this.#parked.add(watch as unknown as Watch<unknown>);
-    this.#silence.watch();
-    if (this.#parkedTimer === null) this.#armParkedTimer();
   }
 
   /** Answers a watched call from the fallback; a late primary answer goes to `onAbandoned`. */
@@ -370,41 +349,7 @@ export class ResilientCounterStore implements CounterStore {
   }
 
   #unpark<T>(watch: Watch<T>): void {
-    this.#parked.delete(watch as unknown as Watch<unknown>);
-    if (this.#parked.size === 0) this.#silence.stop();
-  }
-
-  #releaseParked(): void {
-    for (const watch of this.#parked) this.#abandon(watch);
-    this.#parked.clear();
-    this.#silence.stop();
-  }
-
-  /** One timer for the oldest parked call (Set order is park order, i.e. start order). */
-  #armParkedTimer(): void {
-    this.#parkedTimer = null;
-    const oldest = this.#parked.values().next().value;
-    if (oldest === undefined) return;
-    const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
-    // Judged one loop turn late, like every timeout here: a reply already read is no stall.
-    this.#parkedTimer = setTimeout(
-      () => setImmediate(() => this.#onParkedTooLong()),
-      this.#hardTimeoutMs - waitedMs,
-    );
-    this.#parkedTimer.unref();
-  }
-
-  /** A call parked past the hard limit while Redis pings fine: its connection is stuck. */
-  #onParkedTooLong(): void {
-    const oldest = this.#parked.values().next().value;
-    if (oldest !== undefined) {
-      const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
-      if (waitedMs >= this.#hardTimeoutMs) {
-        this.#degrade(new Error(`store call unanswered for ${Math.round(waitedMs)} ms`));
-        this.#releaseParked();
-      }
-    }
-    this.#armParkedTimer();
+    this.#parked.remove(watch as unknown as Watch<unknown>);
   }
 
   /** The fallback's answer; a synchronous throw becomes a rejection (never a crash). */
@@ -416,49 +361,25 @@ export class ResilientCounterStore implements CounterStore {
     }
   }
 
-  #withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`store call over ${timeoutMs} ms`)), timeoutMs);
-    });
-    promise.catch(() => {});
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
   #degrade(error: unknown): void {
     if (this.#status === 'degraded') return;
     this.#status = 'degraded';
-    this.#publish('detection_store_degraded', {
+    publishStoreSwitch(this.#bus, 'detection_store_degraded', this.#clock(), {
       error: error instanceof Error ? error.message : String(error),
       timeoutMs: this.#timeoutMs,
       fallback: 'memory' as const,
     });
     this.#probe = setInterval(() => void this.probeNow(), this.#probeIntervalMs);
     this.#probe.unref();
-    this.#releaseParked();
+    this.#parked.release(null);
   }
 
   #recover(): void {
     if (this.#status === 'ok') return;
     this.#status = 'ok';
     this.#stopRecoveryTimer();
-    this.#publish('detection_store_recovered', { store: 'primary' as const });
-  }
-
-  #publish<T extends 'detection_store_degraded' | 'detection_store_recovered'>(
-    type: T,
-    details: SecurityEventDetails[T],
-  ): void {
-    this.#bus.publish<T>({
-      type,
-      severity: defaultSeverity(type),
-      at: this.#clock(),
-      ip: null,
-      userId: null,
-      userAgent: null,
-      rule: type,
-      requestId: null,
-      details,
+    publishStoreSwitch(this.#bus, 'detection_store_recovered', this.#clock(), {
+      store: 'primary' as const,
     });
   }
 }
