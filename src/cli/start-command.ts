@@ -31,9 +31,10 @@ export async function runStart(): Promise<void> {
   if (tracking === null) {
     logger.info('Sentry disabled: SENTRY_DSN is not set, errors are only logged');
   } else {
-    const { environment, release, tracesSampleRate, minSeverity } = tracking.config;
-    const early = { preloaded: preloaded !== null };
-    const fields = { environment, release, tracesSampleRate, minSeverity, ...early };
+    const { environment, release, tracesSampleRate, profilesSampleRate, minSeverity } =
+      tracking.config;
+    const rates = { tracesSampleRate, profilesSampleRate };
+    const fields = { environment, release, ...rates, minSeverity, preloaded: preloaded !== null };
     logger.info(fields, 'Sentry initialized');
     if (preloaded === null) {
       logger.warn(
