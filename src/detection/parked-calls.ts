@@ -40,9 +40,19 @@ export class ParkedCalls<T extends QueuedCall> {
     );
   }
 
-  /** Redis answered something now (a call or a ping). */
-  heard(): void {
-    this.#silence.heard();
+  /** A call was issued (see `SilenceWatch.asked`). */
+  asked(): void {
+    this.#silence.asked();
+  }
+
+  /** Redis answered something now (a call or a ping); `stillWaiting`: calls remain. */
+  heard(stillWaiting: boolean): void {
+    this.#silence.heard(stillWaiting);
+  }
+
+  /** Calls parked now. */
+  get size(): number {
+    return this.#calls.size;
   }
 
   /** Redis answered in time again: the next release is a new episode, told again. */
@@ -50,7 +60,7 @@ export class ParkedCalls<T extends QueuedCall> {
     this.#isLateReported = false;
   }
 
-  /** Whether Redis has said nothing for `silenceMs`: a call past its timeout then stops waiting. */
+  /** Whether Redis has owed an answer for `silenceMs`: a call past its timeout stops waiting. */
   isSilent(): boolean {
     return this.#silence.isSilent();
   }

@@ -115,8 +115,13 @@ export class ResilientCounterStore implements CounterStore {
 
   /** Redis answered a health ping (the probe's connection): it is not silent. */
   onRedisAnswer(): void {
-    this.#parked.heard();
+    this.#parked.heard(this.#hasCallsWaiting());
     this.#parked.endEpisode();
+  }
+
+  /** Primary calls not answered yet (waiting or parked). */
+  #hasCallsWaiting(): boolean {
+    return this.#slowCalls.size > 0 || this.#parked.size > 0;
   }
 
   /**
@@ -286,6 +291,7 @@ export class ResilientCounterStore implements CounterStore {
       };
       // Variance only: the queue never resolves a watch, it only judges it slow.
       this.#slowCalls.add(watch as unknown as Watch<unknown>);
+      this.#parked.asked();
       call.then(
         (value) => this.#onAnswer(watch, value),
         (error: unknown) => this.#onFailure(watch, error),
@@ -295,8 +301,8 @@ export class ResilientCounterStore implements CounterStore {
 
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
-    this.#parked.heard();
     this.#finish(watch);
+    this.#parked.heard(this.#hasCallsWaiting());
     if (this.#onCallTimed !== null) this.#observe(watch, 'ok');
     watch.resolve(value);
   }
@@ -317,7 +323,7 @@ export class ResilientCounterStore implements CounterStore {
   }
 
   #finish<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#unpark(watch);
+    if (watch.phase === 'slow') this.#parked.remove(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     this.#slowCalls.settled();
   }
@@ -340,16 +346,12 @@ export class ResilientCounterStore implements CounterStore {
 
   /** Answers a watched call from the fallback; a late primary answer goes to `onAbandoned`. */
   #abandon<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#unpark(watch);
+    if (watch.phase === 'slow') this.#parked.remove(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     if (this.#onCallTimed !== null) this.#observe(watch, 'timeout');
     const { onAbandoned } = watch;
     if (onAbandoned !== undefined) watch.call.then(onAbandoned, () => {});
     watch.resolve(this.#fromFallback(watch.operation));
-  }
-
-  #unpark<T>(watch: Watch<T>): void {
-    this.#parked.remove(watch as unknown as Watch<unknown>);
   }
 
   /** The fallback's answer; a synchronous throw becomes a rejection (never a crash). */

@@ -1,45 +1,64 @@
 /**
- * How long Redis has said nothing at all: no data call answered and no health ping answered.
- * A Redis busy with our own burst keeps answering data calls even while a ping queues behind
- * them, so only a Redis that is stopped, stalled or cut off is silent. Times are
- * `performance.now()` (faked by tests with an injected clock); every check waits one more loop
- * turn first, so a reply that reached our socket while our event loop was busy is read (poll
- * phase) before silence is judged: our own queueing never counts.
+ * How long Redis has been silent while asked: since the last answer (any data call or health
+ * ping) if calls were still waiting then, else since the first call written after it. A Redis
+ * busy with our own burst keeps answering calls, so only a Redis that is stopped, stalled or
+ * cut off is silent. Times are `performance.now()` (faked by tests with an injected clock).
+ * Our own queueing never counts: a call counts as asked once it is written (ioredis writes its
+ * auto-pipeline in the check phase, so the mark is taken in a `setImmediate` queued after it),
+ * not when a busy event loop issued it; and every check waits one more loop turn, so a reply
+ * that reached our socket while the loop was busy is read (poll phase) before silence is judged.
  */
 export class SilenceWatch {
   readonly #silenceMs: number;
   readonly #onSilent: (silentMs: number) => void;
-  #heardAt: number;
+  /** Since when Redis owes an answer and has said nothing; null when it owes none. */
+  #silentSince: number | null = null;
+  #isMarkPending = false;
   #timer: NodeJS.Timeout | null = null;
   /** Whether a check is due (its timer may have fired and wait for its loop turn). */
   #isArmed = false;
 
-  /** `onSilent` is called when a `watch` finds nothing heard for `silenceMs` (Infinity: never). */
+  /** `onSilent` is called when a `watch` finds Redis silent for `silenceMs` (Infinity: never). */
   constructor(silenceMs: number, onSilent: (silentMs: number) => void) {
     this.#silenceMs = silenceMs;
     this.#onSilent = onSilent;
-    this.#heardAt = performance.now();
   }
 
-  /** Redis answered something (a data call or a ping), now. */
-  heard(): void {
-    this.#heardAt = performance.now();
+  /** A call was just issued: Redis owes an answer from when it is written (one batch, one mark). */
+  asked(): void {
+    if (this.#silentSince !== null || this.#isMarkPending) return;
+    this.#isMarkPending = true;
+    setImmediate(() => {
+      this.#isMarkPending = false;
+      this.#silentSince ??= performance.now();
+    });
   }
 
-  /** Whether nothing was heard for `silenceMs` (as of now; call after a loop turn). */
+  /** Redis answered something (a data call or a ping) now; `stillWaiting`: calls remain. */
+  heard(stillWaiting: boolean): void {
+    this.#silentSince = stillWaiting ? performance.now() : null;
+  }
+
+  /** How long Redis has owed an answer without a word (0 when it owes none). */
+  silentMs(): number {
+    return this.#silentSince === null ? 0 : performance.now() - this.#silentSince;
+  }
+
+  /** Whether Redis has owed an answer for `silenceMs` (call after a loop turn). */
   isSilent(): boolean {
-    return performance.now() - this.#heardAt >= this.#silenceMs;
+    return this.#silentSince !== null && this.silentMs() >= this.#silenceMs;
   }
 
   /**
-   * Calls `onSilent` once nothing has been heard for `silenceMs`, judged at the last answer
-   * plus `silenceMs` (one timer, re-armed while answers keep coming). Idempotent while armed;
+   * Calls `onSilent` once Redis has been silent for `silenceMs`, judged `silenceMs` after the
+   * silence began (one timer, re-armed while answers keep coming). Idempotent while armed;
    * `stop` cancels it (e.g. when no call waits any more).
    */
   watch(): void {
     if (this.#isArmed || this.#silenceMs === Number.POSITIVE_INFINITY) return;
     this.#isArmed = true;
-    const delay = Math.max(0, this.#heardAt + this.#silenceMs - performance.now());
+    const since = this.#silentSince ?? performance.now();
+    const delay = Math.max(0, since + this.#silenceMs - performance.now());
     this.#timer = setTimeout(() => setImmediate(() => this.#check()), delay);
     this.#timer.unref();
   }
@@ -55,8 +74,7 @@ export class SilenceWatch {
     if (!this.#isArmed) return;
     this.#isArmed = false;
     this.#timer = null;
-    const silentMs = performance.now() - this.#heardAt;
-    if (silentMs >= this.#silenceMs) this.#onSilent(silentMs);
+    if (this.isSilent()) this.#onSilent(this.silentMs());
     else this.watch();
   }
 }

@@ -145,6 +145,21 @@ describe('ResilientCounterStore on a silent Redis (injected clock)', () => {
     store.close();
   });
 
+  it('silence counts from when Redis was asked, not from its last answer: a long quiet spell is no outage', async () => {
+    const { primary, answerHeld } = heldPrimary();
+    const { store, late } = setup(primary);
+    store.onRedisAnswer(); // then nothing asked for 300 ms (or our loop was busy that long)
+    await vi.advanceTimersByTimeAsync(300);
+    const call = track(store.getBlock('198.51.100.6', 0));
+    await vi.advanceTimersByTimeAsync(TIMEOUT_MS + 10); // past its timeout, Redis owes 60 ms
+    expect(call.at).toBeUndefined();
+    answerHeld();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(call.value).toEqual(BLOCK); // the primary's answer, not the fallback's
+    expect(late).toEqual([]);
+    store.close();
+  });
+
   it('health pings answered while a call waits keep it waiting (up to the hard limit, a stuck connection)', async () => {
     const { primary } = heldPrimary();
     const { store, events } = setup(primary);
@@ -191,17 +206,21 @@ describeWithRedis('SilenceWatch on a real Redis', () => {
     const watch = new SilenceWatch(100, (ms) => silences.push(ms));
     try {
       for (let i = 0; i < 5; i += 1) {
-        watch.heard();
+        watch.heard(false);
+        watch.asked();
+        await new Promise((resolve) => setImmediate(resolve)); // asked: the mark is taken
         watch.watch();
         // A command written now; its reply sits in our socket while we stall 6 silences long.
-        void client.ping().then(() => watch.heard());
+        void client.ping().then(() => watch.heard(false));
         stall(600);
         // The check due during the stall runs in the first loop turn after it; then stop.
         await sleep(20);
         watch.stop();
       }
       expect(silences).toEqual([]);
-      // Control: with nothing asked, the same watch does find silence.
+      // Control: asked and never answered, the same watch does find silence.
+      watch.asked();
+      await new Promise((resolve) => setImmediate(resolve));
       watch.watch();
       await sleep(300);
       expect(silences).toHaveLength(1);
