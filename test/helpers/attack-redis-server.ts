@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { createRedisClient, type RedisClient, waitForRedisReady } from '../../src/store/index.ts';
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
