@@ -84,10 +84,21 @@ export class ParkedCalls<T extends QueuedCall> {
     this.#calls.clear();
     this.#silence.stop();
     for (const call of calls) this.#options.release(call);
-    if (reason !== null && calls.length > 0 && !this.#isLateReported) {
-      this.#isLateReported = true;
-      this.#options.onLateCalls(calls.length, reason);
-    }
+    if (reason !== null && calls.length > 0) this.reportLate(calls.length, reason);
+  }
+
+  /** Tells `onLateCalls` of calls that stopped waiting, once per episode. */
+  reportLate(count: number, reason: string): void {
+    if (this.#isLateReported) return;
+    this.#isLateReported = true;
+    this.#options.onLateCalls(count, reason);
+  }
+
+  /** Why a call past its timeout should stop waiting now, or null to park it. */
+  lateReason(): string | null {
+    return this.#silence.isSilent()
+      ? `nothing heard from Redis for ${Math.round(this.#silence.silentMs())} ms`
+      : null;
   }
 
   /** Stops the timers (on shutdown). */

@@ -336,7 +336,10 @@ export class ResilientCounterStore implements CounterStore {
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
-    if (this.#status === 'degraded' || this.#health() !== 'healthy' || this.#parked.isSilent()) {
+    const health = this.#health();
+    const late = health === 'healthy' ? this.#parked.lateReason() : `Redis ${health}`;
+    if (this.#status === 'degraded' || late !== null) {
+      if (late !== null) this.#parked.reportLate(1, late);
       this.#abandon(watch);
       return;
     }
