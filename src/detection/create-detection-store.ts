@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { SecurityEventBus } from '../events/index.ts';
 import {
   type CounterStore,
@@ -88,6 +89,7 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     onLateCalls: (count, reason) =>
       options.onRedisLate?.(`Redis late (${reason}): ${count} detection calls answered in-process`),
   });
+  hearDataConnection(client, () => resilient.onRedisAnswer());
   return {
     store: resilient,
     // Not connected (never yet, or reconnecting) is degraded even before any call fails over.
@@ -108,6 +110,17 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
       await Promise.all([client, probeClient].map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
+}
+
+/**
+ * Every chunk Redis sends on the data connection is a sign of life. Calls on an auto-pipeline
+ * resolve only when the pipeline's last reply has arrived, so under a burst the answers come
+ * in batches while Redis answers all along; silence must be judged on the bytes (per connection:
+ * each reconnect has a new socket). Redis Cluster clients are judged on answers and pings.
+ */
+function hearDataConnection(client: RedisClient, onBytes: () => void): void {
+  if (!(client instanceof Redis)) return;
+  client.on('connect', () => client.stream.on('data', onBytes));
 }
 
 /** The health probe and the fleet heartbeat, on a Redis connection of their own. */

@@ -113,7 +113,7 @@ export class ResilientCounterStore implements CounterStore {
     });
   }
 
-  /** Redis answered a health ping (the probe's connection): it is not silent. */
+  /** Redis said something (a health ping's answer, bytes on the data connection): not silent. */
   onRedisAnswer(): void {
     this.#parked.heard(this.#hasCallsWaiting());
     this.#parked.endEpisode();
