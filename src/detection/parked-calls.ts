@@ -60,11 +60,6 @@ export class ParkedCalls<T extends QueuedCall> {
     this.#isLateReported = false;
   }
 
-  /** Whether Redis has owed an answer for `silenceMs`: a call past its timeout stops waiting. */
-  isSilent(): boolean {
-    return this.#silence.isSilent();
-  }
-
   /** Parks a call past its timeout. */
   add(call: T): void {
     this.#calls.add(call);
@@ -92,13 +87,6 @@ export class ParkedCalls<T extends QueuedCall> {
     if (this.#isLateReported) return;
     this.#isLateReported = true;
     this.#options.onLateCalls(count, reason);
-  }
-
-  /** Why a call past its timeout should stop waiting now, or null to park it. */
-  lateReason(): string | null {
-    return this.#silence.isSilent()
-      ? `nothing heard from Redis for ${Math.round(this.#silence.silentMs())} ms`
-      : null;
   }
 
   /** Stops the timers (on shutdown). */

@@ -336,10 +336,10 @@ export class ResilientCounterStore implements CounterStore {
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
+    // A silent Redis is judged by the parked calls' silence watch (after a fresh poll phase).
     const health = this.#health();
-    const late = health === 'healthy' ? this.#parked.lateReason() : `Redis ${health}`;
-    if (this.#status === 'degraded' || late !== null) {
-      if (late !== null) this.#parked.reportLate(1, late);
+    if (this.#status === 'degraded' || health !== 'healthy') {
+      if (health !== 'healthy') this.#parked.reportLate(1, `Redis ${health}`);
       this.#abandon(watch);
       return;
     }

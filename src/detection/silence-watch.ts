@@ -5,8 +5,10 @@
  * cut off is silent. Times are `performance.now()` (faked by tests with an injected clock).
  * Our own queueing never counts: a call counts as asked once it is written (ioredis writes its
  * auto-pipeline in the check phase, so the mark is taken in a `setImmediate` queued after it),
- * not when a busy event loop issued it; and every check waits one more loop turn, so a reply
- * that reached our socket while the loop was busy is read (poll phase) before silence is judged.
+ * not when a busy event loop issued it; and silence is only concluded after a poll phase that
+ * began once the silence was already long enough and read nothing: a reply that reached our
+ * socket while the loop was busy (in any phase, e.g. behind other `setImmediate` work) is read
+ * before it is judged.
  */
 export class SilenceWatch {
   readonly #silenceMs: number;
@@ -59,7 +61,7 @@ export class SilenceWatch {
     this.#isArmed = true;
     const since = this.#silentSince ?? performance.now();
     const delay = Math.max(0, since + this.#silenceMs - performance.now());
-    this.#timer = setTimeout(() => setImmediate(() => this.#check()), delay);
+    this.#timer = setTimeout(() => setImmediate(() => this.#beforePoll()), delay);
     this.#timer.unref();
   }
 
@@ -70,11 +72,32 @@ export class SilenceWatch {
     this.#isArmed = false;
   }
 
-  #check(): void {
+  // Long enough now: let one whole poll phase read what arrived, then judge (next check phase).
+  #beforePoll(): void {
     if (!this.#isArmed) return;
+    const since = this.#silentSince;
+    if (since === null || performance.now() - since < this.#silenceMs) {
+      this.#rearm();
+      return;
+    }
+    setImmediate(() => this.#afterPoll(since));
+  }
+
+  #afterPoll(since: number): void {
+    if (!this.#isArmed) return;
+    // Anything heard since resets or moves `silentSince`; unchanged means the poll read nothing.
+    if (this.#silentSince === since) {
+      this.#isArmed = false;
+      this.#timer = null;
+      this.#onSilent(this.silentMs());
+      return;
+    }
+    this.#rearm();
+  }
+
+  #rearm(): void {
     this.#isArmed = false;
     this.#timer = null;
-    if (this.isSilent()) this.#onSilent(this.silentMs());
-    else this.watch();
+    this.watch();
   }
 }

@@ -15,10 +15,11 @@ const PROBE_INTERVAL_MS = 25;
 /** What `createDetectionStore` passes: one timeout past the probe's interval. */
 const SILENCE_MS = TIMEOUT_MS + PROBE_INTERVAL_MS;
 /**
- * Every verdict waits one more event-loop turn (a reply already in our socket is read first);
- * the fake clock counts that turn (a `setImmediate` inside a timer) as 1 ms.
+ * Silence is concluded two event-loop turns after its timer: one whole poll phase reads what
+ * reached our socket, the next turn judges. The fake clock counts each turn (a `setImmediate`
+ * inside a timer) as 1 ms.
  */
-const LOOP_TURN_MS = 1;
+const LOOP_TURN_MS = 2;
 const BLOCK: BlockRecord = {
   ipKey: '203.0.113.9',
   rule: 'brute_force',
