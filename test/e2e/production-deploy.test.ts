@@ -167,6 +167,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       readonly restart_time: number;
       readonly pm_out_log_path: string;
       readonly pm_err_log_path: string;
+      readonly node_args?: readonly string[];
     };
   }
   const list = async (): Promise<Pm2Process[]> => {
@@ -252,9 +253,10 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url);
       for (const instance of processes) {
-        const cmdline = readFileSync(`/proc/${instance.pid}/cmdline`, 'utf8').split('\0');
-        expect(cmdline).toContain('--import');
-        expect(cmdline).toContain(join(checkout, 'bin', 'instrument.js'));
+        expect(instance.pm2_env.node_args).toEqual([
+          '--import',
+          join(checkout, 'bin', 'instrument.js'),
+        ]);
         const lines = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8')
           .split('\n')
           .filter((line) => line.startsWith('{'))
@@ -274,6 +276,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       await pm2(['delete', 'all']);
       for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
     } finally {
+      await pm2(['delete', 'all']).catch(() => {});
       await fake.close();
     }
   });

@@ -27,19 +27,33 @@ describe('Sentry profiling', () => {
       SENTRY_PROFILES_SAMPLE_RATE: '1',
     });
     cleanups.push(() => service.stop());
-    // Traced requests: the profiler runs while a sampled trace is open.
-    for (let i = 0; i < 20; i += 1) {
-      const response = await fetch(`${service.url}/openapi.json`);
-      expect(response.status).toBe(200);
-      await response.arrayBuffer();
-    }
-    expect(await service.stop()).toBe(0); // shutdown flushes what is queued
-    await fake.waitFor(() => fake.items('profile_chunk').length > 0, 30_000);
+    // Traced requests: the profiler runs while a sampled trace is open, and a chunk needs at
+    // least two samples, so the traces overlap: concurrent signups (each hashes a password).
+    const statuses = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const response = await fetch(`${service.url}/api/auth/signup`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            email: `profiled-${i}@example.com`,
+            password: `Xq7!vR2#mLp9-${i}-wZt4&nB8`,
+            name: `Profiled ${i}`,
+          }),
+        });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((s) => s === 201)).toHaveLength(16);
+    // A chunk goes out when profiling stops (no span open) or at the SDK's 60 s chunk interval,
+    // whichever comes first (the service's own spans, e.g. pool connections, can keep it open).
+    await fake.waitFor(() => fake.items('profile_chunk').length > 0, 90_000);
+    expect(await service.stop()).toBe(0);
     const chunk = fake.items('profile_chunk')[0] as { platform?: string; profile?: unknown };
     expect(chunk.platform).toBe('node');
     expect(chunk.profile).toMatchObject({ samples: expect.any(Array), frames: expect.any(Array) });
     expect(service.logs.find((l) => l.msg === 'Sentry initialized')).toMatchObject({
       profilesSampleRate: 1,
     });
-  }, 120_000);
+  }, 180_000);
 });
