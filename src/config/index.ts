@@ -36,3 +36,4 @@ export const EXIT_UNAVAILABLE = 69;
 export function readProcessEnv(): Env {
   return process.env;
 }
+export { withPm2Env } from './pm2-env.ts';

@@ -68,3 +68,4 @@ export {
   sanitizeUserAgent,
 } from './rules/suspicious-user-agent.ts';
 export type { BlockCode, BlockVerdict } from './rules/verdict.ts';
+export { SilenceWatch } from './silence-watch.ts';
