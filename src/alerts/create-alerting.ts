@@ -37,7 +37,7 @@ export interface AlertingDeps {
   readonly delivery?: DeliveryTuning;
   /** How often due digests are looked for (ms); default 1000. */
   readonly tickIntervalMs?: number;
-  /** Counts each final outcome (`flux_alert_deliveries_total`). */
+  /** Counts each final outcome (`flux_auth_alert_deliveries_total`). */
   readonly countDelivery?: (channel: ChannelName, outcome: DeliveryOutcome) => void;
   /** Store and channel problems go to `warn`, each final outcome to `info` (no secrets). */
   readonly logger: Pick<Logger, 'warn' | 'info'>;

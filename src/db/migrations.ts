@@ -188,6 +188,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('admin_sessions').execute();
     },
   },
+  // The admin events feed filtered by severity, newest first: without it SQLite walked the time
+  // index and read past every other severity (p99 63 ms over 1,000,000 events; target 50 ms).
+  '0007_security_events_severity': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('security_events_severity_time_idx')
+        .on('security_events')
+        .columns(['severity', 'created_at', 'id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropIndex('security_events_severity_time_idx').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

@@ -173,10 +173,10 @@ describe('alerts over real SMTP and a real signed webhook', () => {
     expect(page.state.channels).toEqual(['email', 'webhook']);
     expect(page.state.windowSeconds).toBe(60);
     const metrics = await service.services.metrics?.registry.getSingleMetricAsString(
-      'flux_alert_deliveries_total',
+      'flux_auth_alert_deliveries_total',
     );
-    expect(metrics).toContain('flux_alert_deliveries_total{channel="email",outcome="sent"} 2');
-    expect(metrics).toContain('flux_alert_deliveries_total{channel="webhook",outcome="sent"} 2');
+    expect(metrics).toContain('flux_auth_alert_deliveries_total{channel="email",outcome="sent"} 2');
+    expect(metrics).toContain('flux_auth_alert_deliveries_total{channel="webhook",outcome="sent"} 2');
     expect((await fetch(`${service.url}/api/admin/alerts`)).status).toBe(401);
   });
 

@@ -5,14 +5,14 @@ const CHANNELS = ['email', 'webhook'] as const;
 const OUTCOMES = ['sent', 'failed', 'dropped'] as const;
 
 /**
- * `flux_alert_deliveries_total{channel,outcome}`: each alert message's final outcome on one
+ * `flux_auth_alert_deliveries_total{channel,outcome}`: each alert message's final outcome on one
  * channel. Returns the function that counts one.
  */
 export function createAlertDeliveryCounter(
   registry: Registry,
 ): (channel: (typeof CHANNELS)[number], outcome: (typeof OUTCOMES)[number]) => void {
   const counter = new Counter({
-    name: 'flux_alert_deliveries_total',
+    name: 'flux_auth_alert_deliveries_total',
     help: 'Alert messages by channel (email, webhook) and final outcome: sent, failed (after every retry), dropped (queue full or shutdown).',
     labelNames: ['channel', 'outcome'],
     registers: [registry],

@@ -42,7 +42,7 @@ export class ServiceMetrics {
   readonly observeStoreCall: StoreCallObserver;
   /** Times each password hash's wait for a slot, in ms (for `HashQueue`). */
   readonly observeHashWait: (waitMs: number) => void;
-  /** Counts one alert message's final outcome on a channel (`flux_alert_deliveries_total`). */
+  /** Counts one alert message's final outcome on a channel (`flux_auth_alert_deliveries_total`). */
   readonly countAlertDelivery: ReturnType<typeof createAlertDeliveryCounter>;
 
   /** Creates the registry with the default process metrics and the per-call metrics. */
