@@ -29,25 +29,47 @@ function sumSeries(text: string, name: string, match: string): number {
 }
 
 /**
+ * `ratio X, median of paired rounds Y (target) verdict, server CPU ratio Z; per round …`.
+ * Paired rounds run back to back: their median shrugs off a neighbour's burst that lands on
+ * one side of one round, which the ratio of totals does not.
+ */
+function versus(side: SideTotal, base: SideTotal, isVerdict: boolean): string {
+  const ratio = rate(side) / rate(base);
+  const paired = side.perRound.map((r, i) => r / (base.perRound[i] ?? Number.NaN));
+  const median = percentile(paired, 50);
+  const cpu = base.serverCpuSeconds / base.requests / (side.serverCpuSeconds / side.requests);
+  const verdict = isVerdict
+    ? ` (target ≥ ${fmt(METRICS_COST_TARGET, 2)}) ${median >= METRICS_COST_TARGET ? 'OK' : 'MISSED'}`
+    : '';
+  return `ratio ${fmt(ratio, 2)}, median of paired rounds ${fmt(median, 2)}${verdict}, server CPU ratio ${fmt(cpu, 2)}; per round ${perRound(side, base)}`;
+}
+
+/**
  * What metrics cost a request: a blocked-IP flood of logins and refreshes with unknown tokens,
  * each against two otherwise identical servers (in-process detection store, full services),
  * one with metrics off (`METRICS_PORT=off`) and one with them on (hook, observers, listener).
  * Rounds alternate between the two; the load runs in a process of its own.
  */
 export async function runMetricsCostBench(): Promise<string[]> {
-  const rounds = Math.round(envNumber('BENCH_MC_ROUNDS', 8));
+  const rounds = Math.round(envNumber('BENCH_MC_ROUNDS', 12));
   const seconds = envNumber('BENCH_MC_SECONDS', 1);
   const lines: string[] = [];
   const servers: DetectorHttpServer[] = [];
   let worker: WorkerHandle | null = null;
   try {
-    const [off, on] = await Promise.all([
+    // A second metrics-off server as a control: off vs off shows the bench's own tilt.
+    const [off, on, control] = await Promise.all([
       startDetectorHttpServer('memory', { metrics: false }),
       startDetectorHttpServer('memory', { metrics: true }),
+      startDetectorHttpServer('memory', { metrics: false }),
     ]);
-    servers.push(off, on);
+    servers.push(off, on, control);
     worker = WorkerHandle.start(join(import.meta.dirname, 'lib', 'detector-http-load.ts'));
-    const blockNotes = [await blockFloodAddress(off), await blockFloodAddress(on)];
+    const blockNotes = [
+      await blockFloodAddress(off),
+      await blockFloodAddress(on),
+      await blockFloodAddress(control),
+    ];
     const cases: Array<{ kind: DetectorHttpKind; title: string }> = [
       {
         kind: 'flood-login',
@@ -62,19 +84,17 @@ export async function runMetricsCostBench(): Promise<string[]> {
       const sides: Side[] = [
         { label: 'off', server: off, kind: c.kind },
         { label: 'on', server: on, kind: c.kind },
+        { label: 'control', server: control, kind: c.kind },
       ];
       const totals = await compare(worker, sides, rounds, seconds, 16);
       const base = totals.get('off') as SideTotal;
       const withMetrics = totals.get('on') as SideTotal;
-      const ratio = rate(withMetrics) / rate(base);
-      // Paired rounds run back to back: their median ratio shrugs off a neighbour's burst
-      // that lands on one side of one round, which the ratio of totals does not.
-      const paired = withMetrics.perRound.map((r, i) => r / (base.perRound[i] ?? Number.NaN));
-      const median = percentile(paired, 50);
+      const controlTotal = totals.get('control') as SideTotal;
       lines.push(`${c.title}:`);
       lines.push(`  metrics off: ${describe(base)}`);
+      lines.push(`  metrics on: ${describe(withMetrics)} → ${versus(withMetrics, base, true)}`);
       lines.push(
-        `  metrics on: ${describe(withMetrics)} → ratio ${fmt(ratio, 2)}, median of paired rounds ${fmt(median, 2)} (target ≥ ${fmt(METRICS_COST_TARGET, 2)}) ${median >= METRICS_COST_TARGET ? 'OK' : 'MISSED'}; per round ${perRound(withMetrics, base)}`,
+        `  control, metrics off vs off (the bench's own tilt): ${describe(controlTotal)} → ${versus(controlTotal, base, false)}`,
       );
     }
     // The "on" server really counted: its own /metrics agrees with what the load saw.
@@ -93,7 +113,7 @@ export async function runMetricsCostBench(): Promise<string[]> {
     }
     lines.push(`  block set up by: ${blockNotes.join('; ')}`);
     lines.push(
-      `  setup: ${rounds} alternating rounds of ${seconds} s per side, servers in separate processes (full services, fresh SQLite, in-process store), load from one more process`,
+      `  setup: ${rounds} rounds of ${seconds} s per side, order rotated each round, three servers in separate processes (full services, fresh SQLite, in-process store), load from one more process; server CPU ratio = CPU per request off / on (what throughput would be if CPU alone decided)`,
     );
     return lines;
   } finally {

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccounts, LoginLoad, type LoginSlice } from './lib/login-load.ts';
+import { processCpuSeconds } from './lib/proc.ts';
 import { type Measurement, measureWithOneRetry } from './lib/retry.ts';
 import { type RunningServer, startServer } from './lib/server.ts';
 import { envNumber } from './lib/settings.ts';
-import { fmt } from './lib/stats.ts';
+import { fmt, percentile } from './lib/stats.ts';
 import { sleep } from './lib/time.ts';
 
 /** Login throughput with Sentry at production sampling, as a ratio of Sentry off. */
@@ -37,90 +38,153 @@ async function startSink(): Promise<{
   };
 }
 
+/** One server of the comparison, its load and what each round measured on it. */
+interface SentrySide {
+  readonly name: string;
+  readonly server: RunningServer;
+  readonly load: LoginLoad;
+  /** Logins/s of each counted round, in round order. */
+  readonly rates: number[];
+  /** Server CPU seconds per successful login of each counted round. */
+  readonly cpuPerLogin: number[];
+}
+
+/** The orders of three sides: every side comes first, second and last equally often. */
+const ROTATIONS: readonly (readonly number[])[] = [
+  [0, 1, 2],
+  [1, 2, 0],
+  [2, 0, 1],
+  [0, 2, 1],
+  [2, 1, 0],
+  [1, 0, 2],
+];
+
 /**
  * Successful logins/s of a server with Sentry on (production sampling: 10% of requests traced,
  * the instrument file loaded with --import, a real ingestion endpoint) as a ratio of the same
- * server with Sentry off, both running at once and loaded in alternating slices so the
- * machine's other load lands on both alike.
+ * server with Sentry off, plus a control: a second Sentry-off server against the first, which
+ * shows what the bench itself tilts. The three run at once; each round measures every side
+ * for one slice in a rotated order (each side first, middle and last equally often), after a
+ * discarded warm-up round; the verdict is the median of the per-round ratios.
  */
 export function runSentryCostBench(): Promise<string[]> {
   return measureWithOneRetry(sentryCostOnce);
 }
 
+async function measureSlice(side: SentrySide, seconds: number): Promise<LoginSlice | null> {
+  await side.load.resume();
+  await sleep(500);
+  const cpuBefore = processCpuSeconds(side.server.pid);
+  await side.load.measureOn();
+  await sleep(seconds * 1000);
+  const slice = await side.load.measureOff();
+  const cpu = processCpuSeconds(side.server.pid) - cpuBefore;
+  await side.load.pause();
+  if (slice !== null && slice.ok > 0) {
+    side.rates.push(slice.ok / slice.seconds);
+    side.cpuPerLogin.push(cpu / slice.ok);
+  }
+  return slice;
+}
+
+/** Median of `a[i] / b[i]`, and the middle half of those ratios. */
+function pairedRatios(a: readonly number[], b: readonly number[]) {
+  const ratios = a.map((value, i) => value / (b[i] ?? Number.NaN)).filter(Number.isFinite);
+  return {
+    median: percentile(ratios, 50),
+    low: percentile(ratios, 25),
+    high: percentile(ratios, 75),
+    count: ratios.length,
+  };
+}
+
 async function sentryCostOnce(): Promise<Measurement> {
-  const rounds = Math.round(envNumber('BENCH_ROUNDS', 4));
+  const rounds = Math.round(envNumber('BENCH_ROUNDS', 12));
   // Longer than the other benches: the difference sought is a few percent on a shared machine.
-  const sliceSeconds = envNumber('BENCH_SENTRY_SECONDS', 24) / rounds;
+  const sliceSeconds = envNumber('BENCH_SENTRY_SECONDS', 36) / rounds;
   const warmupSeconds = envNumber('BENCH_WARMUP_SECONDS', 3);
   const clients = Math.round(envNumber('BENCH_LOGIN_CLIENTS', 32));
   const sink = await startSink();
   const servers: RunningServer[] = [];
-  const loads: LoginLoad[] = [];
+  const sides: SentrySide[] = [];
   try {
     const nodeArgs = ['--import', './bin/instrument.js'];
     const readyTimeoutMs = 180_000;
-    const off = await startServer({ nodeArgs, readyTimeoutMs });
-    servers.push(off);
-    const on = await startServer({
-      nodeArgs,
-      readyTimeoutMs,
-      // BENCH_SENTRY_CONTROL=1 runs both sides without Sentry: what the bench itself tilts.
-      env: {
-        SENTRY_DSN: envNumber('BENCH_SENTRY_CONTROL', 0) === 1 ? '' : sink.dsn,
-        SENTRY_ENVIRONMENT: 'production',
-        SENTRY_TRACES_SAMPLE_RATE: '0.1',
-      },
-    });
-    servers.push(on);
-    const sides = [
-      { name: 'off', server: off, block: 1, slices: [] as LoginSlice[] },
-      { name: 'on', server: on, block: 2, slices: [] as LoginSlice[] },
+    const sentryEnv = {
+      SENTRY_DSN: sink.dsn,
+      SENTRY_ENVIRONMENT: 'production',
+      SENTRY_TRACES_SAMPLE_RATE: '0.1',
+    };
+    const variants = [
+      { name: 'off', env: {} },
+      { name: 'on', env: sentryEnv },
+      { name: 'control', env: {} },
     ];
-    for (const side of sides) {
-      const accounts = await createAccounts(side.server.baseUrl, clients, side.block);
+    for (const [index, variant] of variants.entries()) {
+      const server = await startServer({ nodeArgs, readyTimeoutMs, env: variant.env });
+      servers.push(server);
+      const block = index + 1;
+      const accounts = await createAccounts(server.baseUrl, clients, block);
       const load = await LoginLoad.start({
-        baseUrl: side.server.baseUrl,
+        baseUrl: server.baseUrl,
         accounts,
         concurrency: clients,
-        addressBlock: side.block,
+        addressBlock: block,
       });
-      loads.push(load);
+      sides.push({ name: variant.name, server, load, rates: [], cpuPerLogin: [] });
       // Warm-up (JIT, connection pools, the first traces), not counted.
       await sleep(warmupSeconds * 1000);
       await load.pause();
     }
+    // One interleaved round more, discarded: the first slices after the warm-ups.
+    for (const side of sides) await measureSlice(side, Math.min(1, sliceSeconds));
+    for (const side of sides) {
+      side.rates.length = 0;
+      side.cpuPerLogin.length = 0;
+    }
     for (let round = 0; round < rounds; round++) {
-      // Alternate which side goes first so warm-up and drift favour neither.
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const index of order) {
+      for (const index of ROTATIONS[round % ROTATIONS.length] ?? []) {
         const side = sides[index];
-        const load = loads[index];
-        if (side === undefined || load === undefined) continue;
-        await load.resume();
-        await sleep(500);
-        await load.measureOn();
-        await sleep(sliceSeconds * 1000);
-        const slice = await load.measureOff();
-        await load.pause();
-        if (slice) side.slices.push(slice);
+        if (side !== undefined) await measureSlice(side, sliceSeconds);
       }
     }
-    const rate = (slices: readonly LoginSlice[]) =>
-      slices.reduce((sum, s) => sum + s.ok, 0) / slices.reduce((sum, s) => sum + s.seconds, 0);
-    const [offSide, onSide] = sides;
-    const offRate = rate(offSide?.slices ?? []);
-    const onRate = rate(onSide?.slices ?? []);
-    const ratio = onRate / offRate;
-    const crash = off.earlyExit() ?? on.earlyExit();
+    const [off, on, control] = sides as [SentrySide, SentrySide, SentrySide];
+    const crash = servers.map((s) => s.earlyExit()).find((note) => note !== null) ?? null;
     const lines = [
-      `login with Sentry (production sampling 0.1) vs Sentry off: ${fmt(onRate)} vs ${fmt(offRate)} logins/s → ratio ${fmt(ratio, 2)} (target ≥ ${fmt(SENTRY_LOGIN_TARGET, 2)}) ${ratio >= SENTRY_LOGIN_TARGET ? 'OK' : 'MISSED'}`,
-      `  ${rounds} alternating rounds of ${fmt(sliceSeconds)} s per side, ${clients} closed-loop clients; envelopes received by the ingestion endpoint: ${sink.received()}`,
+      compareLine('login with Sentry (production sampling 0.1) vs Sentry off', on, off, true),
+      compareLine(
+        "control: login with Sentry off vs Sentry off (the bench's own tilt)",
+        control,
+        off,
+        false,
+      ),
+      `  ${rounds} rounds of ${fmt(sliceSeconds)} s per side after a discarded warm-up round, order rotated over the 6 orders of 3 servers, ${clients} closed-loop clients per server; envelopes received by the ingestion endpoint: ${sink.received()}`,
       ...(crash ? [`  WARNING: ${crash}`] : []),
     ];
     return { lines, crash };
   } finally {
-    for (const load of loads) await load.close().catch(() => {});
+    for (const side of sides) await side.load.close().catch(() => {});
     for (const server of servers) await server.stop();
     await sink.close();
   }
+}
+
+/** `title: median of paired rounds … (target) verdict`, then totals and server CPU per login. */
+function compareLine(
+  title: string,
+  side: SentrySide,
+  base: SentrySide,
+  isVerdict: boolean,
+): string {
+  const paired = pairedRatios(side.rates, base.rates);
+  const cpu = pairedRatios(base.cpuPerLogin, side.cpuPerLogin);
+  const mean = (values: readonly number[]) =>
+    values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+  const verdict = isVerdict
+    ? ` (target ≥ ${fmt(SENTRY_LOGIN_TARGET, 2)}) ${paired.median >= SENTRY_LOGIN_TARGET ? 'OK' : 'MISSED'}`
+    : '';
+  return [
+    `${title}: median of ${paired.count} paired rounds ${fmt(paired.median, 2)}${verdict}`,
+    `    middle half ${fmt(paired.low, 2)}–${fmt(paired.high, 2)}; ${fmt(mean(side.rates))} vs ${fmt(mean(base.rates))} logins/s; server CPU per login ${fmt(mean(side.cpuPerLogin) * 1000)} vs ${fmt(mean(base.cpuPerLogin) * 1000)} ms (CPU ratio, median of rounds, ${fmt(cpu.median, 2)})`,
+  ].join('\n');
 }

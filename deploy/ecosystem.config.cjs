@@ -19,6 +19,10 @@ module.exports = {
       // Compiled JavaScript: no TypeScript tooling in production.
       script: 'dist/cli/main.js',
       args: 'start',
+      // Error tracking first: the Sentry SDK must be set up before the service imports http,
+      // Fastify, pg and ioredis. An absolute path: a cluster worker starts in PM2's own
+      // directory. bin/instrument.js loads dist/ when TypeScript tooling is absent.
+      node_args: ['--import', join(root, 'bin', 'instrument.js')],
       // Cluster mode: the instances share one port; limits are shared through REDIS_URL and
       // DATABASE_URL, so every instance must point at the same Redis and PostgreSQL.
       exec_mode: 'cluster',

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   EMAIL_TAKEN: 409,
+  ALERTS_NOT_CONFIGURED: 409,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   WEAK_PASSWORD: 400,
@@ -114,5 +115,15 @@ export class ServiceUnavailableError extends AppError {
       cause: options.cause,
       headers: { 'retry-after': String(retryAfterSeconds) },
     });
+  }
+}
+
+/** A test alert was asked for while no channel (SMTP_URL, ALERT_WEBHOOK_URL) is configured. */
+export class AlertsNotConfiguredError extends AppError {
+  constructor() {
+    super(
+      'ALERTS_NOT_CONFIGURED',
+      'No alert channel is configured: set SMTP_URL (with ALERT_EMAIL_FROM and ALERT_EMAIL_TO) or ALERT_WEBHOOK_URL (with ALERT_WEBHOOK_SECRET)',
+    );
   }
 }

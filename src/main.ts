@@ -4,26 +4,20 @@ import {
   type StrengthEstimator,
   ZxcvbnStrengthEstimator,
 } from './accounts/index.ts';
+import { AdminSessionStore } from './admin-session/index.ts';
 import { createUsersAdapter } from './admin-users.ts';
-import { AuditRecorder } from './audit/index.ts';
-import { createEmbeddedBlocks } from './blocks/index.ts';
-import type { Config } from './config/index.ts';
+import { type Alerting, createAlerting, type DeliveryTuning } from './alerts/index.ts';
+import { AuditRecorder, deleteExpiredEvents } from './audit/index.ts';
+import { type Config, readProxySighting, recordProxySighting } from './config/index.ts';
 import { type DatabaseHandle, isDataError } from './db/index.ts';
-import {
-  createDetectionStore,
-  createDetector,
-  DEFAULT_POLICY,
-  type DetectionPolicy,
-  type DetectionStore,
-  type Detector,
-  loadPolicyFile,
-  SeedLists,
-  watchPolicy,
-} from './detection/index.ts';
+import type { DetectionPolicy, Detector } from './detection/index.ts';
 import { createBlocksAdapter } from './detection-blocks.ts';
 import { createIpsAdapter } from './detection-ips.ts';
 import { ServiceUnavailableError } from './errors.ts';
 import { SecurityEventBus } from './events/index.ts';
+import { type GeoLocator, revokeOnImpossibleTravel } from './geo/index.ts';
+import { createLoginHistory, type LoginHistory, withLoginHistory } from './history/index.ts';
+import { registerAdminHttp } from './http/admin-plugins.ts';
 import { type App, buildApp } from './http/app.ts';
 import { createAccounts, createTokens } from './wiring/accounts-tokens.ts';
 import {
@@ -32,24 +26,20 @@ import {
   PendingMigrationsError,
   prepareSchema,
 } from './wiring/database.ts';
+import { createDetection } from './wiring/detection.ts';
 
 export { type RunningService, startService } from './wiring/start-service.ts';
 export { PendingMigrationsError, prepareSchema };
 
 import type { DependencyState } from './http/ports.ts';
-import {
-  adminRoutes,
-  type BlocksPort,
-  type IpsPort,
-  type UsersPort,
-} from './http/routes/admin-routes.ts';
+import type { BlocksPort, IpsPort, UsersPort } from './http/routes/admin-routes.ts';
 import { scheduleTokenCleanup } from './jobs/token-cleanup.ts';
 import {
   createSentryErrorTracker,
   type ErrorTracker,
   NO_ERROR_TRACKER,
 } from './monitoring/error-tracker.ts';
-import { type SentryStats, ServiceMetrics, type StoreMode } from './monitoring/metrics/index.ts';
+import { type SentryStats, ServiceMetrics } from './monitoring/metrics/index.ts';
 import { getSentryRuntime } from './monitoring/sentry-runtime.ts';
 import { forwardSecurityEvents } from './monitoring/sentry-security-events.ts';
 import type { AccessTokens, TokenService } from './tokens/index.ts';
@@ -61,6 +51,8 @@ export interface Services {
   readonly database: DatabaseHandle;
   readonly bus: SecurityEventBus;
   readonly audit: AuditRecorder;
+  /** Login outcomes (`login_outcomes`), batched; retention LOGIN_HISTORY_DAYS. */
+  readonly loginHistory: LoginHistory;
   readonly accounts: AccountService;
   readonly tokens: TokenService<Awaited<ReturnType<AccountService['getUser']>> & object>;
   readonly accessTokens: AccessTokens;
@@ -69,10 +61,16 @@ export interface Services {
   readonly ips: IpsPort;
   readonly users: UsersPort;
   readonly detectorStatus: () => DependencyState;
+  /** The detection policy in force and where it came from (file path or "defaults"). */
+  readonly detectionPolicy: () => { policy: DetectionPolicy; source: string };
+  /** Dashboard sign-in sessions. */
+  readonly adminSessions: AdminSessionStore;
   /** Prometheus metrics of this instance; null when `METRICS_PORT=off`. */
   readonly metrics: ServiceMetrics | null;
   /** Sentry when the process initialised it (see src/monitoring/instrument.ts), else a no-op. */
   readonly errorTracker: ErrorTracker;
+  /** Alerts by e-mail and webhook; null when no channel is configured. */
+  readonly alerting: Alerting | null;
   close(): Promise<void>;
 }
 
@@ -91,6 +89,12 @@ export interface ServiceOverrides {
   readonly sentryStats?: SentryStats;
   /** Password strength estimator to share instead of loading its dictionaries again. */
   readonly strengthEstimator?: StrengthEstimator;
+  /** GeoIP for account_takeover instead of the databases config names; null turns it off. */
+  readonly geoLocator?: GeoLocator | null;
+  /** Alert delivery timing (retries, timeouts, deadline) to use instead of the defaults. */
+  readonly alertDelivery?: DeliveryTuning;
+  /** How often due alert digests are looked for (ms). */
+  readonly alertTickIntervalMs?: number;
 }
 
 /** Builds all services from config (migrating in development). Throws if the database fails. */
@@ -142,6 +146,22 @@ export async function createServices(
       logger.info({ writtenCount, droppedCount }, 'buffered audit events written'),
   });
   audit.attach(bus);
+  const loginHistory = createLoginHistory({
+    db: database.db,
+    retentionDays: config.loginHistoryDays,
+    pruneIntervalMs: config.cleanupIntervalMs,
+    logger,
+    clock,
+    onUnexpectedError: (error, operation) => errorTracker.captureError(error, { operation }),
+  });
+  const stopTravelRevocation = revokeOnImpossibleTravel({
+    bus,
+    db: database.db,
+    clock,
+    onRevoked: (userId, revokedTokens) =>
+      logger.warn({ userId, revokedTokens }, 'impossible travel: other sessions revoked'),
+    onError: (error) => logger.error({ err: error }, 'impossible travel: revoking sessions failed'),
+  });
   const estimator = overrides.strengthEstimator ?? new ZxcvbnStrengthEstimator();
   const { accounts, hasher, queue } = createAccounts(
     config,
@@ -165,6 +185,24 @@ export async function createServices(
       sentry: overrides.sentryStats,
     });
   }
+  const alerting = createAlerting({
+    config: config.alerts,
+    db: database.db,
+    bus,
+    redis:
+      config.redisUrl === null
+        ? null
+        : {
+            url: config.redisUrl,
+            cluster: config.redisCluster,
+            keyPrefix: overrides.redisKeyPrefix,
+          },
+    clock,
+    delivery: overrides.alertDelivery,
+    tickIntervalMs: overrides.alertTickIntervalMs,
+    countDelivery: metrics?.countAlertDelivery,
+    logger,
+  });
   const stopCleanup = scheduleTokenCleanup({
     deleteExpired: (now) => refreshTokens.deleteExpired(now),
     intervalMs: config.cleanupIntervalMs,
@@ -179,12 +217,26 @@ export async function createServices(
       }
     },
   });
+  // Audit retention on the same schedule, in short batches (see deleteExpiredEvents).
+  const stopRetention = scheduleTokenCleanup({
+    deleteExpired: (now) =>
+      deleteExpiredEvents(database, { now, retentionDays: config.auditRetentionDays }),
+    intervalMs: config.cleanupIntervalMs,
+    clock,
+    onResult: (deleted) => logger.info({ deleted }, 'expired security events deleted'),
+    onError: (error) => {
+      if (error instanceof ServiceUnavailableError) return;
+      logger.error({ err: error }, 'audit retention failed');
+      errorTracker.captureError(error, { operation: 'audit_retention' });
+    },
+  });
   return {
     config,
     logger,
     database,
     bus,
     audit,
+    loginHistory,
     accounts,
     tokens,
     accessTokens,
@@ -193,17 +245,32 @@ export async function createServices(
     ips: createIpsAdapter(detection.detector, database.db, detection.ipv6PrefixLength),
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
+    detectionPolicy: detection.policy,
+    adminSessions: new AdminSessionStore({
+      db: database.db,
+      clock,
+      idleMs: config.adminSessionIdleMinutes * 60_000,
+      maxAgeMs: ADMIN_SESSION_MAX_AGE_MS,
+    }),
     metrics,
     errorTracker,
+    alerting,
     close: async () => {
       stopCleanup();
+      stopRetention();
       stopForwarding();
+      stopTravelRevocation();
       // Each step runs even if an earlier one failed: the audit log must still be written.
       try {
         await detection.close();
       } finally {
+        // Half the shutdown budget for alerts; the rest is dropped (and counted) so that the
+        // audit log and error reports still fit in it.
+        await alerting?.close(config.shutdownTimeoutMs / 2).catch((error: unknown) => {
+          logger.error({ err: error }, 'alerting did not close cleanly');
+        });
         try {
-          await audit.close();
+          await Promise.all([audit.close(), loginHistory.close()]);
         } finally {
           try {
             // A database handed in by the caller is the caller's to close.
@@ -217,137 +284,8 @@ export async function createServices(
   };
 }
 
-/** How often events held back by the detector's roll-up are published (ms). */
-const EVENT_FLUSH_INTERVAL_MS = 1000;
-
-/** How long startup waits for the first Redis connection before running degraded (ms). */
-const REDIS_CONNECT_WAIT_MS = 2000;
-
-interface Detection {
-  readonly detector: Detector;
-  /** The current policy's IPv6 grouping (a reloaded policy applies at once). */
-  ipv6PrefixLength(): number;
-  status(): DependencyState;
-  mode(): StoreMode;
-  close(): Promise<void>;
-}
-
-// Builds the detector over Redis (with its memory fallback) or the in-process store (blocks
-// kept in the database), with the policy file loaded and watched. Throws PolicyFileError when
-// the policy file is invalid, or the database error when the blocks cannot be loaded.
-async function createDetection(
-  config: Config,
-  logger: Logger,
-  bus: SecurityEventBus,
-  database: DatabaseHandle,
-  overrides: ServiceOverrides,
-  metrics: ServiceMetrics | null,
-): Promise<Detection> {
-  let policy =
-    overrides.policy ??
-    (config.policyFile ? await loadPolicyFile(config.policyFile) : DEFAULT_POLICY);
-  const stopWatching = config.policyFile
-    ? watchPolicy(
-        config.policyFile,
-        (next) => {
-          policy = next;
-          logger.info({ policyFile: config.policyFile }, 'detection policy reloaded');
-        },
-        (error) =>
-          logger.error(`detection policy not reloaded, keeping the old one: ${error.message}`),
-      )
-    : () => {};
-  const embedded =
-    config.redisUrl === null
-      ? createEmbeddedBlocks({
-          db: database.db,
-          clock: overrides.clock ?? Date.now,
-          onError: (error) => {
-            // An outage is logged once by the database itself; the sync catches up after it.
-            if (error instanceof ServiceUnavailableError) return;
-            logger.error({ err: error }, 'blocks: database write or poll failed');
-          },
-        })
-      : null;
-  const store: DetectionStore = embedded
-    ? {
-        store: embedded.store,
-        status: () => 'ok',
-        fleetSize: () => 1,
-        ready: async () => {},
-        close: async () => {},
-      }
-    : createDetectionStore({
-        redisUrl: config.redisUrl ?? undefined,
-        redisCluster: config.redisCluster,
-        timeoutMs: config.redisTimeoutMs,
-        keyPrefix: overrides.redisKeyPrefix,
-        probeIntervalMs: overrides.redisProbeIntervalMs,
-        onRedisError: (error) => logger.warn({ err: error }, 'Redis connection error'),
-        onRedisLate: (message) => logger.warn(message),
-        bus,
-        clock: overrides.clock,
-        onCallTimed: metrics?.observeStoreCall,
-      });
-  // Without this wait the first requests after boot would race the connection and fall back.
-  await store.ready(REDIS_CONNECT_WAIT_MS).catch((error: unknown) => {
-    logger.warn(
-      { err: error },
-      'Redis is not reachable at startup; detection runs in-process until it is',
-    );
-  });
-  const seedLists = createSeedLists(config.reputationLists, logger);
-  const detector = createDetector({
-    store: store.store,
-    seedLists: seedLists ?? undefined,
-    policy: () => policy,
-    bus,
-    clock: overrides.clock,
-  });
-  // Blocks set by the CLI or another instance on this database arrive within ~500 ms.
-  const sync = embedded?.createSync((ipKey) => detector.forgetCachedBlock(ipKey)) ?? null;
-  await sync?.start();
-  // Repeats held back by the detector's roll-up (blocked requests…) go out once a second.
-  const flushTimer = setInterval(() => detector.flushEvents(), EVENT_FLUSH_INTERVAL_MS);
-  flushTimer.unref();
-  const isRedis = config.redisUrl !== null;
-  return {
-    detector,
-    ipv6PrefixLength: () => policy.ipv6PrefixLength,
-    status: (): DependencyState => {
-      if (!isRedis) return { status: 'ok', detail: 'in-process store (REDIS_URL not set)' };
-      const instances = store.fleetSize();
-      return store.status() === 'ok'
-        ? { status: 'ok', detail: 'redis', instances }
-        : {
-            status: 'degraded',
-            detail: `redis unreachable or slow; using the in-process store with 1/${instances} of each limit`,
-            instances,
-          };
-    },
-    mode: () => (isRedis && store.status() === 'ok' ? 'redis' : 'memory'),
-    close: async () => {
-      stopWatching();
-      seedLists?.close();
-      await sync?.stop();
-      clearInterval(flushTimer);
-      detector.flushEvents({ all: true });
-      await store.close();
-    },
-  };
-}
-
-/** The seed lists, watched for changes; a bad line is logged with its file and line number. */
-function createSeedLists(paths: readonly string[], logger: Logger): SeedLists | null {
-  if (paths.length === 0) return null;
-  const lists = new SeedLists({
-    paths,
-    onProblem: (problem) => logger.warn(`reputation list: ${problem}`),
-    onLoad: (entries, files) => logger.info({ entries, files }, 'reputation lists loaded'),
-  });
-  lists.watch();
-  return lists;
-}
+/** A dashboard session ends this long after sign-in, however active (ms). */
+const ADMIN_SESSION_MAX_AGE_MS = 12 * 3_600_000;
 
 /** Builds the HTTP app over the services (does not listen). */
 export function createHttpApp(services: Services, clock: () => number = Date.now): Promise<App> {
@@ -355,24 +293,44 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
     accounts: services.accounts,
     tokens: services.tokens,
     jwks: () => services.accessTokens.getJwks(),
-    detector: services.detector,
+    // Every login that reached the password check is recorded (batched) on its way out.
+    detector: withLoginHistory(
+      services.detector,
+      (outcome) => services.loginHistory.recorder.record(outcome),
+      clock,
+    ),
     clock,
     trustProxy: services.config.trustProxy,
+    // Noted in the data directory so that `flux-auth doctor` (and the next start) can say so too.
+    onUntrustedProxy: (peer) => recordProxySighting(services.config.dataDir, { peer, at: clock() }),
+    knownUntrustedProxy:
+      services.config.trustProxy === false
+        ? readProxySighting(services.config.dataDir)?.peer
+        : undefined,
     corsOrigins: services.config.corsOrigins,
     logger: services.logger,
     metrics: services.metrics?.http,
     errorTracker: services.errorTracker,
-    extend: async (app) => {
-      await app.register(adminRoutes, {
-        prefix: '/api/admin',
+    extend: (app) =>
+      registerAdminHttp(app, {
         db: services.database.db,
-        tokens: services.tokens,
+        clock,
         accounts: services.accounts,
+        tokens: services.tokens,
         blocks: services.blocks,
         ips: services.ips,
         users: services.users,
-      });
-    },
+        sessions: services.adminSessions,
+        idleMinutes: services.config.adminSessionIdleMinutes,
+        detectorStatus: services.detectorStatus,
+        policy: services.detectionPolicy,
+        alerts: {
+          db: services.database.db,
+          alerter: services.alerting?.alerter ?? null,
+          channels: services.alerting?.channels ?? [],
+          windowSeconds: services.config.alerts.windowSeconds,
+        },
+      }),
     readiness: async () => ({
       database: await databaseState(services.database),
       detectionStore: services.detectorStatus(),

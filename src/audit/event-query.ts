@@ -8,6 +8,10 @@ export interface EventFilter {
   readonly severity?: Severity;
   readonly ip?: string;
   readonly since?: number;
+  /** Events before this time (epoch ms, exclusive). */
+  readonly until?: number;
+  /** Events of this account (user id). */
+  readonly userId?: string;
   readonly cursor?: string;
   readonly limit?: number;
 }
@@ -42,7 +46,9 @@ export async function listEvents(db: Kysely<Database>, filter: EventFilter): Pro
   if (filter.type) query = query.where('type', '=', filter.type);
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.ip) query = query.where('ip', '=', filter.ip);
+  if (filter.userId) query = query.where('user_id', '=', filter.userId);
   if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+  if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
   if (filter.cursor) {
     const { at, id } = decodeCursor(filter.cursor);
     query = query.where((eb) =>

@@ -1,9 +1,25 @@
 import { Redis } from 'ioredis';
 import { readProcessEnv } from '../config/index.ts';
+import {
+  createRedisClient,
+  pingRedis as pingEveryMaster,
+  waitForRedisReady,
+} from '../store/index.ts';
 import { formatDoctorTable, runDoctor } from './doctor.ts';
 
-// A short-lived connection that fails fast instead of retrying forever.
-async function pingRedis(url: string): Promise<void> {
+// A short-lived connection that fails fast instead of retrying forever. A cluster: every
+// master answers and the cluster says its state is ok.
+async function pingRedis(url: string, cluster: boolean): Promise<void> {
+  if (cluster) {
+    const client = createRedisClient(url, { cluster: true, connectTimeoutMs: 2000 });
+    try {
+      await waitForRedisReady(client, 5000);
+      await pingEveryMaster(client);
+    } finally {
+      client.disconnect();
+    }
+    return;
+  }
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: 2000,

@@ -1,9 +1,19 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { type Config, type Env, loadConfig, loadOrCreateDevSecret } from '../config/index.ts';
+import { join } from 'node:path';
+import {
+  type Config,
+  type Env,
+  loadConfig,
+  loadOrCreateDevSecret,
+  PROXY_SIGHTING_FILE,
+  readProxySighting,
+} from '../config/index.ts';
 import { createDatabase, listPendingMigrations } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
 import { redactUrlCredentials, scrubString } from '../monitoring/scrubber.ts';
+import { checkSmtp, checkWebhook } from './doctor-alerts.ts';
+import { checkGeoip } from './doctor-geoip.ts';
 import { checkSentry, pingSentryHost, type SentryPing } from './doctor-sentry.ts';
 
 /** One line of the doctor's table. */
@@ -42,8 +52,11 @@ export async function runDoctor(
   checks.push(await checkPolicy(config));
   checks.push(...(await checkDatabase(config)));
   checks.push(await checkRedis(config, pingRedis));
+  checks.push(checkTrustProxy(config));
   checks.push(await checkMetricsListener(config));
   checks.push(await checkSentry(config, pingSentry));
+  checks.push(await checkGeoip(config));
+  checks.push(await checkSmtp(config), await checkWebhook(config));
   return checks;
 }
 
@@ -136,6 +149,40 @@ async function checkRedis(config: Config, pingRedis: RedisPing): Promise<DoctorC
       fix: 'Check REDIS_URL and that Redis is running (redis-cli -u "$REDIS_URL" ping).',
     };
   }
+}
+
+/**
+ * TRUST_PROXY against what the running instances saw: each notes in DATA_DIR the first request
+ * that came through a proxy (X-Forwarded-For/Forwarded from a loopback or private peer) while
+ * TRUST_PROXY was unset. Such a note with TRUST_PROXY still unset fails: all clients are one.
+ */
+function checkTrustProxy(config: Config): DoctorCheck {
+  const name = 'trusted proxy';
+  const trust = config.trustProxy;
+  if (trust !== false) {
+    const value = typeof trust === 'number' ? `${trust} hop(s)` : trust.join(',');
+    return {
+      name,
+      ok: true,
+      detail: `TRUST_PROXY=${value}: clients are read from X-Forwarded-For`,
+      fix: '',
+    };
+  }
+  const sighting = readProxySighting(config.dataDir);
+  if (sighting === null) {
+    return {
+      name,
+      ok: true,
+      detail: 'TRUST_PROXY not set; no proxy seen in front (socket address is the client)',
+      fix: '',
+    };
+  }
+  return {
+    name,
+    ok: false,
+    detail: `requests came through a proxy at ${sighting.peer} (since ${new Date(sighting.at).toISOString()}) but TRUST_PROXY is not set: every client behind it is counted and blocked as one`,
+    fix: `Set TRUST_PROXY to the proxy's address (e.g. TRUST_PROXY=${sighting.peer}) or hop count; if no proxy is in front any more, delete ${join(config.dataDir, PROXY_SIGHTING_FILE)}.`,
+  };
 }
 
 /** Binds the metrics address for a moment: is the port free and the host an address here? */

@@ -41,6 +41,11 @@ program
   .action(async () => (await import('./admin-commands.ts')).runCleanupTokens());
 
 program
+  .command('alert-test')
+  .description("send a test alert to every channel (e-mail, webhook) and print each one's outcome")
+  .action(async () => (await import('./alert-test-command.ts')).runAlertTest());
+
+program
   .command('block')
   .argument('<ip>', 'IPv4 or IPv6 address (IPv6 is blocked per /64)')
   .option('--minutes <n>', 'how long', '60')
@@ -63,6 +68,17 @@ program
   .argument('<addr>', 'IPv4 or IPv6 address (IPv6 is scored per /64)')
   .description("an IP's reputation score and why, its active block and latest events (JSON)")
   .action(async (addr: string) => (await import('./block-commands.ts')).runIp(addr));
+program
+  .command('backtest')
+  .requiredOption('--policy <file>', 'policy JSON to try (keys left out keep their defaults)')
+  .option('--since <period>', 'how far back: 7d, 24h, 90m or an ISO 8601 time', '7d')
+  .option('--json', 'print the result as JSON')
+  .description(
+    'replay recorded logins under another policy: blocks added or removed, IPs and accounts affected',
+  )
+  .action(async (options: { policy: string; since: string; json?: boolean }) =>
+    (await import('./backtest-command.ts')).runBacktestCommand(options),
+  );
 program
   .command('verify')
   .argument('<url>', 'base URL of a running flux-auth, e.g. http://127.0.0.1:3001')

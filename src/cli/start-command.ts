@@ -24,13 +24,23 @@ export async function runStart(): Promise<void> {
   const sentry = await import('../monitoring/sentry-runtime.ts');
   const logger = createLogger(config.logLevel, destination);
   for (const warning of warnings) logger.warn(warning);
-  // Normally initialised by bin/instrument.js before anything was imported; this is the fallback.
-  const tracking = sentry.getSentryRuntime() ?? sentry.initSentry(config.sentry);
+  // Normally initialised by bin/instrument.js (`node --import`) before anything was imported;
+  // this is the fallback, too late for the SDK to instrument the modules already loaded.
+  const preloaded = sentry.getSentryRuntime();
+  const tracking = preloaded ?? sentry.initSentry(config.sentry);
   if (tracking === null) {
     logger.info('Sentry disabled: SENTRY_DSN is not set, errors are only logged');
   } else {
-    const { environment, release, tracesSampleRate, minSeverity } = tracking.config;
-    logger.info({ environment, release, tracesSampleRate, minSeverity }, 'Sentry initialized');
+    const { environment, release, tracesSampleRate, profilesSampleRate, minSeverity } =
+      tracking.config;
+    const rates = { tracesSampleRate, profilesSampleRate };
+    const fields = { environment, release, ...rates, minSeverity, preloaded: preloaded !== null };
+    logger.info(fields, 'Sentry initialized');
+    if (preloaded === null) {
+      logger.warn(
+        'Sentry was initialised after the service was imported; start node with --import ./bin/instrument.js (as npm start and deploy/ do) so its instrumentation applies',
+      );
+    }
   }
   let running: Awaited<ReturnType<typeof startService>>;
   try {

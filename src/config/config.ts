@@ -1,3 +1,4 @@
+import type { AlertConfig } from '../alerts/alert-config.ts';
 import type { SentryConfig } from './sentry-config.ts';
 
 /** Log levels pino understands. */
@@ -59,10 +60,20 @@ export interface Config {
   readonly hashMaxQueued: number;
   readonly shutdownTimeoutMs: number;
   readonly cleanupIntervalMs: number;
+  /** Security events older than this many days are deleted, in batches, on the cleanup schedule. */
+  readonly auditRetentionDays: number;
   /** The `/metrics` listener, or null when `METRICS_PORT=off`. */
   readonly metrics: MetricsListenConfig | null;
   /** Lowest strength score (0–4, zxcvbn's scale) a new password must reach. */
   readonly passwordMinScore: 0 | 1 | 2 | 3 | 4;
+  /** `GEOIP_CITY_DB`: a city MMDB (coordinates, accuracy radius), checked at startup; or null. */
+  readonly geoipCityDb: string | null;
+  /** `LOGIN_HISTORY_DAYS`: how long login outcomes are kept (days). */
+  readonly loginHistoryDays: number;
+  /** A dashboard session unused for this long is over (`ADMIN_SESSION_IDLE_MINUTES`). */
+  readonly adminSessionIdleMinutes: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
+  /** Alerts by e-mail and webhook (`SMTP_URL`, `ALERT_*`, `PUBLIC_URL`). */
+  readonly alerts: AlertConfig;
 }

@@ -13,6 +13,12 @@ export { type ConfigResult, type Env, loadConfig, MIN_SECRET_LENGTH } from './lo
 export { readPackageVersion } from './package-version.ts';
 export { parseTrustProxy } from './parse-trust-proxy.ts';
 export {
+  PROXY_SIGHTING_FILE,
+  type ProxySighting,
+  readProxySighting,
+  recordProxySighting,
+} from './proxy-sighting.ts';
+export {
   type ParsedDsn,
   parseSentryDsn,
   readSentryConfig,
@@ -30,3 +36,4 @@ export const EXIT_UNAVAILABLE = 69;
 export function readProcessEnv(): Env {
   return process.env;
 }
+export { withPm2Env } from './pm2-env.ts';

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readAlertConfig } from '../alerts/alert-config.ts';
 import {
   type Config,
   LOG_LEVELS,
@@ -7,6 +8,7 @@ import {
   type MetricsListenConfig,
   type TrustProxy,
 } from './config.ts';
+import { readGeoipCityDb } from './geoip-config.ts';
 import { parseTrustProxy } from './parse-trust-proxy.ts';
 import { readReputationLists } from './reputation-lists.ts';
 import { readSentryConfig } from './sentry-config.ts';
@@ -39,7 +41,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
   const isProduction = nodeEnv === 'production';
   const dataDir = resolve(options.cwd, read.string('DATA_DIR') ?? './data');
   const databaseUrl = readDatabaseUrl(env, dataDir, isProduction, problems);
-  const redisUrl = readRedisUrl(env, problems);
+  const redisCluster = read.boolean('REDIS_CLUSTER', false);
+  const redisUrl = readRedisUrl(env, redisCluster, problems);
   const trustProxy = readTrustProxy(env, problems);
   const logLevel = read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info') as LogLevel;
   const partial = {
@@ -50,7 +53,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     dataDir,
     databaseUrl,
     redisUrl,
-    redisCluster: read.boolean('REDIS_CLUSTER', false),
+    redisCluster,
     redisTimeoutMs: read.integer('REDIS_TIMEOUT_MS', 50, 1, 60_000),
     jwtIssuer: read.string('JWT_ISSUER') ?? 'flux-auth',
     jwtAudience: read.string('JWT_AUDIENCE') ?? 'flux-auth',
@@ -65,16 +68,24 @@ export function loadConfig(env: Env, options: LoadConfigOptions): ConfigResult {
     hashMaxQueued: read.integer('HASH_MAX_QUEUED', 512, 0, 100_000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     cleanupIntervalMs: read.integer('TOKEN_CLEANUP_INTERVAL_MS', 3_600_000, 1000, 604_800_000),
+    auditRetentionDays: read.integer('AUDIT_RETENTION_DAYS', 90, 1, 36_500),
     metrics: readMetrics(env, read, problems),
     passwordMinScore: read.integer('PASSWORD_MIN_SCORE', 3, 0, 4) as Config['passwordMinScore'],
+    geoipCityDb: readGeoipCityDb(readPath(env, 'GEOIP_CITY_DB', options.cwd), problems),
+    loginHistoryDays: read.integer('LOGIN_HISTORY_DAYS', 30, 1, 3650),
+    adminSessionIdleMinutes: read.integer('ADMIN_SESSION_IDLE_MINUTES', 30, 1, 1440),
   };
   const sentry = readSentryConfig(env);
   if (!sentry.ok) problems.push(...sentry.problems);
+  const alerts = readAlertConfig(env);
+  if (!alerts.ok) problems.push(...alerts.problems);
   const signing = readSigning(env, { isProduction, dataDir, options, problems, warnings });
-  if (problems.length > 0 || signing === null || !sentry.ok) return { ok: false, problems };
+  if (problems.length > 0 || signing === null || !sentry.ok || !alerts.ok) {
+    return { ok: false, problems };
+  }
   return {
     ok: true,
-    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry }),
+    config: Object.freeze({ ...partial, signing, sentry: sentry.sentry, alerts: alerts.alerts }),
     warnings,
   };
 }
@@ -117,19 +128,37 @@ function readDatabaseUrl(
   return value;
 }
 
-function readRedisUrl(env: Env, problems: string[]): string | null {
+// One URL; with REDIS_CLUSTER=true a comma-separated list of seed nodes (the first gives the
+// scheme and credentials to seeds written as host:port).
+function readRedisUrl(env: Env, isCluster: boolean, problems: string[]): string | null {
   const value = env.REDIS_URL?.trim();
   if (!value) return null;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return value;
-  } catch {
-    // reported below
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.length > 1 && !isCluster) {
+    problems.push(
+      'REDIS_URL: a comma-separated list of nodes needs REDIS_CLUSTER=true; give one redis:// URL otherwise.',
+    );
+    return null;
   }
+  const bad = parts.filter((part, i) => !isRedisSeed(part, i === 0));
+  if (bad.length === 0) return value;
   problems.push(
-    'REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.',
+    isCluster
+      ? 'REDIS_URL: not a valid list of Redis Cluster nodes, e.g. REDIS_URL=redis://10.0.0.1:6379,10.0.0.2:6379 (first with redis:// or rediss://).'
+      : 'REDIS_URL: not a valid redis:// or rediss:// URL, e.g. REDIS_URL=redis://127.0.0.1:6379.',
   );
   return null;
+}
+
+function isRedisSeed(part: string, isFirst: boolean): boolean {
+  const hasScheme = part.includes('://');
+  if (!hasScheme && isFirst) return false;
+  try {
+    const url = new URL(hasScheme ? part : `redis://${part}`);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function readTrustProxy(env: Env, problems: string[]): TrustProxy {

@@ -11,6 +11,11 @@ export interface SentryConfig {
   readonly release: string;
   /** Share of requests traced, 0–1: 0.1 in production, 1.0 otherwise, unless overridden. */
   readonly tracesSampleRate: number;
+  /**
+   * `SENTRY_PROFILES_SAMPLE_RATE`, 0–1 (default 0, off): share of processes that profile (SDK
+   * 11's continuous profiling decides once per process) while a sampled trace runs.
+   */
+  readonly profilesSampleRate: number;
   /** Security events at or above this severity become Sentry messages. */
   readonly minSeverity: Severity;
 }
@@ -67,6 +72,7 @@ export function readSentryConfig(env: Env): SentryConfigResult {
     nodeEnv === 'production' ? 0.1 : 1,
     problems,
   );
+  const profilesSampleRate = readRate(env, 'SENTRY_PROFILES_SAMPLE_RATE', 0, problems);
   const severity = env.SENTRY_MIN_SEVERITY?.trim() || 'high';
   if (!isSeverity(severity)) {
     problems.push(
@@ -81,6 +87,7 @@ export function readSentryConfig(env: Env): SentryConfigResult {
       environment: env.SENTRY_ENVIRONMENT?.trim() || nodeEnv,
       release: env.SENTRY_RELEASE?.trim() || `flux-auth@${readPackageVersion()}`,
       tracesSampleRate,
+      profilesSampleRate,
       minSeverity: isSeverity(severity) ? severity : 'high',
     }),
   };

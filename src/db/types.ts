@@ -91,6 +91,18 @@ export interface AlertsTable {
   details: string;
 }
 
+/**
+ * One dashboard session. `id_hash` is the SHA-256 (hex) of the cookie value, never the value.
+ * Times are epoch ms: idle after `last_seen_at` + the idle timeout, over at `expires_at` anyway.
+ */
+export interface AdminSessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
 /** The whole schema as Kysely sees it. */
 export interface Database {
   users: UsersTable;
@@ -100,6 +112,7 @@ export interface Database {
   ip_block_versions: IpBlockVersionsTable;
   login_outcomes: LoginOutcomesTable;
   alerts: AlertsTable;
+  admin_sessions: AdminSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { SecurityEventBus } from '../events/index.ts';
 import {
   type CounterStore,
@@ -11,7 +12,7 @@ import {
   waitForRedisReady,
 } from '../store/index.ts';
 import { FleetShareStore } from './fleet-share-store.ts';
-import { type RedisHealth, RedisHealthProbe } from './redis-health-probe.ts';
+import { RedisHealthProbe, type RedisHealthProbeOptions } from './redis-health-probe.ts';
 import { ResilientCounterStore } from './resilient-store.ts';
 import type { StoreCallObserver, StoreStatus } from './resilient-store-options.ts';
 
@@ -65,21 +66,28 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   }
   const cluster = options.redisCluster === true;
   const client = createRedisClient(options.redisUrl, { cluster, onError: options.onRedisError });
-  const { probeClient, fleet, probe } = watchRedisHealth(options.redisUrl, options, (h, why) =>
-    resilient.onHealth(h, why),
-  );
+  const { probeClient, fleet, probe } = watchRedisHealth(options.redisUrl, options, {
+    onVerdict: (h, why) => resilient.onHealth(h, why),
+    onAnswer: () => resilient.onRedisAnswer(),
+  });
+  const timeoutMs = options.timeoutMs ?? 50;
   const resilient = new ResilientCounterStore({
     primary: new RedisCounterStore(client, { keyPrefix: options.keyPrefix }),
     fallback: new FleetShareStore(new MemoryCounterStore(options.memory), () => fleet.size()),
     health: () => probe.health(),
     bus: options.bus,
     clock: options.clock,
-    timeoutMs: options.timeoutMs,
+    timeoutMs,
+    // A healthy Redis is heard at least every probe interval: silent one timeout past that, it
+    // has left a ping unanswered that long. One interval more of tolerance: a healthy Redis
+    // answering a 1,000-login burst on a busy shared host was once seen silent for 77 ms.
+    silenceMs: timeoutMs + 2 * probe.intervalMs,
     probeIntervalMs: options.probeIntervalMs,
     onCallTimed: options.onCallTimed,
     onLateCalls: (count, reason) =>
       options.onRedisLate?.(`Redis late (${reason}): ${count} detection calls answered in-process`),
   });
+  hearDataConnection(client, () => resilient.onRedisAnswer());
   return {
     store: resilient,
     // Not connected (never yet, or reconnecting) is degraded even before any call fails over.
@@ -102,6 +110,17 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
   };
 }
 
+/**
+ * Every chunk Redis sends on the data connection is a sign of life. Calls on an auto-pipeline
+ * resolve only when the pipeline's last reply has arrived, so under a burst the answers come
+ * in batches while Redis answers all along; silence must be judged on the bytes (per connection:
+ * each reconnect has a new socket). Redis Cluster clients are judged on answers and pings.
+ */
+function hearDataConnection(client: RedisClient, onBytes: () => void): void {
+  if (!(client instanceof Redis)) return;
+  client.on('connect', () => client.stream.on('data', onBytes));
+}
+
 /** The health probe and the fleet heartbeat, on a Redis connection of their own. */
 interface HealthWatch {
   readonly probeClient: RedisClient;
@@ -114,7 +133,7 @@ interface HealthWatch {
 function watchRedisHealth(
   url: string,
   options: DetectionStoreOptions,
-  onVerdict: (health: RedisHealth, reason: string) => void,
+  listeners: Pick<RedisHealthProbeOptions, 'onVerdict' | 'onAnswer'>,
 ): HealthWatch {
   const cluster = options.redisCluster === true;
   const probeClient = createRedisClient(url, { cluster, autoPipelining: false });
@@ -127,7 +146,7 @@ function watchRedisHealth(
     ping: () => pingRedis(probeClient),
     timeoutMs: options.timeoutMs ?? 50,
     downIntervalMs: options.probeIntervalMs,
-    onVerdict,
+    ...listeners,
   });
   probeClient.once('ready', () => {
     probe.start();

@@ -36,6 +36,7 @@ export { FleetShareStore, fleetShare } from './fleet-share-store.ts';
 export {
   loadPolicyFile,
   PolicyFileError,
+  parsePolicyText,
   type WatchPolicyOptions,
   watchPolicy,
 } from './load-policy.ts';
@@ -68,7 +69,7 @@ export type {
   StoreStatus,
 } from './resilient-store-options.ts';
 export { ACCOUNT_THROTTLED_MESSAGE } from './rules/account-guard.ts';
-export type { GeoLocation, GeoLocator } from './rules/account-takeover.ts';
+export type { GeoLocator, GeoPlace } from './rules/account-takeover.ts';
 export { IP_BLOCKED_MESSAGE } from './rules/active-block.ts';
 export { LOGIN_BOT_MESSAGE, SIGNUP_BOT_MESSAGE } from './rules/bot-activity.ts';
 export { BRUTE_FORCE_MESSAGE } from './rules/brute-force.ts';
@@ -78,3 +79,4 @@ export {
   sanitizeUserAgent,
 } from './rules/suspicious-user-agent.ts';
 export type { BlockCode, BlockVerdict } from './rules/verdict.ts';
+export { SilenceWatch } from './silence-watch.ts';

@@ -24,15 +24,25 @@ export async function loadPolicyFile(path: string): Promise<DetectionPolicy> {
   } catch (error) {
     throw new PolicyFileError(path, [`cannot read the file: ${describe(error)}`], { cause: error });
   }
+  const result = parsePolicyText(text);
+  if (!result.ok) throw new PolicyFileError(path, result.problems);
+  return result.policy;
+}
+
+/**
+ * Parses and validates the JSON text of a policy over the defaults, as a policy file is read
+ * (the dashboard validates a pasted policy with it). Never throws: problems, one line each.
+ */
+export function parsePolicyText(
+  text: string,
+): { ok: true; policy: DetectionPolicy } | { ok: false; problems: readonly string[] } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new PolicyFileError(path, [`not valid JSON: ${describe(error)}`], { cause: error });
+    return { ok: false, problems: [`not valid JSON: ${describe(error)}`] };
   }
-  const result = parsePolicy(json);
-  if (!result.ok) throw new PolicyFileError(path, result.problems);
-  return result.policy;
+  return parsePolicy(json);
 }
 
 /** Options of `watchPolicy`. */

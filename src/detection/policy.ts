@@ -124,6 +124,12 @@ function mergeValue(base: unknown, input: unknown, path: string, problems: strin
     }
     return out;
   }
+  if (typeof base === 'boolean') {
+    if (typeof input !== 'boolean') {
+      problems.push(`${where}: must be true or false, got ${JSON.stringify(input)}`);
+    }
+    return input;
+  }
   if (typeof base === 'number') {
     if (typeof input !== 'number' || !Number.isSafeInteger(input) || input <= 0) {
       problems.push(`${where}: must be a positive integer, got ${JSON.stringify(input)}`);

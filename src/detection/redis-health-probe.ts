@@ -23,6 +23,8 @@ export interface RedisHealthProbeOptions {
   readonly downIntervalMs?: number;
   /** Pings answered in time, in a row, that bring a down Redis back. Default 2. */
   readonly answersToRecover?: number;
+  /** Told of every ping answered, in time or late (Redis is alive, whatever the verdict). */
+  readonly onAnswer?: () => void;
   /** Receives the health after every verdict (an answer, a strike, an error) and why. */
   readonly onVerdict: (health: RedisHealth, reason: string) => void;
 }
@@ -45,10 +47,12 @@ export class RedisHealthProbe {
   readonly #timeoutMs: number;
   readonly #strikesToSuspect: number;
   readonly #strikesToDown: number;
-  readonly #intervalMs: number;
+  /** Pause between pings while healthy. */
+  readonly intervalMs: number;
   readonly #downIntervalMs: number;
   readonly #answersToRecover: number;
   readonly #onVerdict: (health: RedisHealth, reason: string) => void;
+  readonly #onAnswerHeard: () => void;
   #health: RedisHealth = 'healthy';
   #strikes = 0;
   #answersInTime = 0;
@@ -63,10 +67,11 @@ export class RedisHealthProbe {
     this.#timeoutMs = options.timeoutMs;
     this.#strikesToDown = options.strikesToDown ?? 5;
     this.#strikesToSuspect = Math.min(options.strikesToSuspect ?? 2, this.#strikesToDown);
-    this.#intervalMs = options.intervalMs ?? Math.max(5, Math.floor(options.timeoutMs / 2));
+    this.intervalMs = options.intervalMs ?? Math.max(5, Math.floor(options.timeoutMs / 2));
     this.#downIntervalMs = options.downIntervalMs ?? 250;
     this.#answersToRecover = options.answersToRecover ?? 2;
     this.#onVerdict = options.onVerdict;
+    this.#onAnswerHeard = options.onAnswer ?? (() => {});
   }
 
   /** The latest verdict (`healthy` before the first one). */
@@ -124,6 +129,7 @@ export class RedisHealthProbe {
 
   #onAnswer(ping: Ping): void {
     if (!this.#settle(ping)) return;
+    this.#onAnswerHeard();
     if (ping.strikes > 0) {
       // Slow but alive: the streak stands; ask again at once so a blip clears quickly.
       this.#verdict(this.#healthOfStrikes(), `ping answered after over ${this.#timeoutMs} ms`);
@@ -167,7 +173,7 @@ export class RedisHealthProbe {
     if (!this.#isRunning) return;
     // A streak in progress is settled by the next ping at once; down is asked less often.
     const delay =
-      this.#health === 'down' ? this.#downIntervalMs : this.#strikes > 0 ? 0 : this.#intervalMs;
+      this.#health === 'down' ? this.#downIntervalMs : this.#strikes > 0 ? 0 : this.intervalMs;
     this.#timer = setTimeout(() => this.#send(), delay);
     this.#timer.unref();
   }

@@ -31,6 +31,14 @@ export interface ResilientStoreOptions {
    * is broken: switch to the fallback. Default 5000.
    */
   readonly hardTimeoutMs?: number;
+  /**
+   * Nothing heard from Redis this long (no call answered, no `onRedisAnswer`): calls past
+   * `timeoutMs` stop waiting and answer from the fallback, without a switch. The probe pings
+   * every interval, so a silent Redis is found `timeoutMs` + one probe interval after its last
+   * word; a Redis busy with our burst keeps answering calls, so it is never silent. Default:
+   * never (only the probe's verdicts release calls).
+   */
+  readonly silenceMs?: number;
   /** Told when calls stop waiting for a late Redis without a switch (once per episode). */
   readonly onLateCalls?: (count: number, reason: string) => void;
   /** How often to try the primary again while degraded. Default 1000. */

@@ -1,4 +1,4 @@
-import type { SecurityEventBus, SecurityEventDetails } from '../events/index.ts';
+import type { SecurityEventBus } from '../events/index.ts';
 import {
   type AccountPrecheckInput,
   type AccountPrecheckResult,
@@ -18,6 +18,7 @@ import {
   type ReputationScore,
   type SetBlockInput,
 } from '../store/index.ts';
+import { ParkedCalls } from './parked-calls.ts';
 import type { RedisHealth } from './redis-health-probe.ts';
 import type {
   ResilientStoreOptions,
@@ -25,15 +26,24 @@ import type {
   StoreCallOutcome,
   StoreStatus,
 } from './resilient-store-options.ts';
-import { storeSwitchEvent, type Watch, withTimeout } from './resilient-watch.ts';
+import type { Watch } from './resilient-watch.ts';
 import { SlowCallQueue } from './slow-call-queue.ts';
+import { publishStoreSwitch, withTimeout } from './store-switch-event.ts';
+
+export type {
+  ResilientStoreOptions,
+  StoreCallObserver,
+  StoreCallOutcome,
+  StoreStatus,
+} from './resilient-store-options.ts';
 
 /**
  * Degrade, never break: calls go to the primary store (Redis). The switch to the in-process
  * fallback is decided by Redis's health, never by our own load: by a primary error, or by the
  * health probe finding Redis down. A call unanswered after `timeoutMs` is answered from the
- * fallback only while the probe finds Redis late too; otherwise it waits (queued behind our
- * own burst, its answer keeps the shared count exact). Back to the primary when the probe finds
+ * fallback only while the probe finds Redis late too, or Redis has said nothing at all (no call
+ * or ping answered) for `silenceMs`; otherwise it waits (queued behind our own burst, or
+ * behind a Redis busy with it: its answer keeps the shared count exact). Back to the primary when the probe finds
  * Redis healthy and a PING on the data connection answers. Each switch publishes one event.
  * Never rejects while the fallback works.
  */
@@ -45,17 +55,11 @@ export class ResilientCounterStore implements CounterStore {
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #probeIntervalMs: number;
-  readonly #hardTimeoutMs: number;
-  readonly #onLateCalls: (count: number, reason: string) => void;
   readonly #onCallTimed: StoreCallObserver | null;
-  /** Whether `onLateCalls` was told since the probe last found Redis healthy. */
-  #isLateReported = false;
   /** Primary calls in flight, looked at `timeoutMs` after they started (one shared timer). */
   readonly #slowCalls: SlowCallQueue<Watch<unknown>>;
   /** Calls past `timeoutMs` that wait because Redis is healthy, oldest first. */
-  readonly #parked = new Set<Watch<unknown>>();
-  /** Fires when the oldest parked call reaches the hard limit. */
-  #parkedTimer: NodeJS.Timeout | null = null;
+  readonly #parked: ParkedCalls<Watch<unknown>>;
   #status: StoreStatus = 'ok';
   #lastHealth: RedisHealth = 'healthy';
   #probe: NodeJS.Timeout | null = null;
@@ -69,11 +73,28 @@ export class ResilientCounterStore implements CounterStore {
     this.#health = options.health ?? (() => 'healthy');
     this.#clock = options.clock ?? Date.now;
     this.#timeoutMs = options.timeoutMs ?? 50;
-    this.#hardTimeoutMs = Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs);
-    this.#onLateCalls = options.onLateCalls ?? (() => {});
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.#onCallTimed = options.onCallTimed ?? null;
     this.#slowCalls = new SlowCallQueue(this.#timeoutMs, (watch) => this.#onSlow(watch));
+    this.#parked = new ParkedCalls({
+      timeoutMs: this.#timeoutMs,
+      hardTimeoutMs: Math.max(options.hardTimeoutMs ?? 5000, this.#timeoutMs),
+      silenceMs: options.silenceMs ?? Number.POSITIVE_INFINITY,
+      release: (watch) => this.#abandon(watch),
+      onStuck: (ms) => this.#degrade(new Error(`store call unanswered for ${Math.round(ms)} ms`)),
+      onLateCalls: options.onLateCalls ?? (() => {}),
+    });
+  }
+
+  /** Redis said something (a health ping's answer, bytes on the data connection): not silent. */
+  onRedisAnswer(): void {
+    this.#parked.heard(this.#hasCallsWaiting());
+    this.#parked.endEpisode();
+  }
+
+  /** Primary calls not answered yet (waiting or parked). */
+  #hasCallsWaiting(): boolean {
+    return this.#slowCalls.size > 0 || this.#parked.size > 0;
   }
 
   /**
@@ -85,15 +106,10 @@ export class ResilientCounterStore implements CounterStore {
     this.#lastHealth = health;
     if (health === 'down') this.#degrade(new Error(`health probe: ${reason}`));
     if (health !== 'healthy') {
-      const count = this.#parked.size;
-      this.#releaseParked();
-      if (count > 0 && !this.#isLateReported) {
-        this.#isLateReported = true;
-        this.#onLateCalls(count, reason);
-      }
+      this.#parked.release(reason);
       return;
     }
-    this.#isLateReported = false;
+    this.#parked.endEpisode();
     // Only when Redis comes back: after a call error with Redis pinging fine all along, the
     // recovery timer retries, so a Redis that fails every call switches at most once a period.
     if (this.#status === 'degraded' && !wasHealthy) void this.probeNow();
@@ -107,8 +123,7 @@ export class ResilientCounterStore implements CounterStore {
   /** Stops the background timers (on shutdown). */
   close(): void {
     this.#stopRecoveryTimer();
-    if (this.#parkedTimer !== null) clearTimeout(this.#parkedTimer);
-    this.#parkedTimer = null;
+    this.#parked.close();
   }
 
   #stopRecoveryTimer(): void {
@@ -196,6 +211,7 @@ export class ResilientCounterStore implements CounterStore {
   peekIp(input: IpPeekInput): Promise<IpCounters> {
     return this.#run((s) => s.peekIp(input));
   }
+
   /** See `CounterStore.recordAccount`. */
   recordAccount(input: AccountRecordInput): Promise<AccountRecordResult> {
     return this.#run((s) => s.recordAccount(input));
@@ -265,6 +281,7 @@ export class ResilientCounterStore implements CounterStore {
       };
       // Variance only: the queue never resolves a watch, it only judges it slow.
       this.#slowCalls.add(watch as unknown as Watch<unknown>);
+      this.#parked.asked();
       call.then(
         (value) => this.#onAnswer(watch, value),
         (error: unknown) => this.#onFailure(watch, error),
@@ -275,6 +292,7 @@ export class ResilientCounterStore implements CounterStore {
   #onAnswer<T>(watch: Watch<T>, value: T): void {
     if (watch.phase === 'done') return;
     this.#finish(watch);
+    this.#parked.heard(this.#hasCallsWaiting());
     if (this.#onCallTimed !== null) this.#observe(watch, 'ok');
     watch.resolve(value);
   }
@@ -295,7 +313,7 @@ export class ResilientCounterStore implements CounterStore {
   }
 
   #finish<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
+    if (watch.phase === 'slow') this.#parked.remove(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     this.#slowCalls.settled();
   }
@@ -308,55 +326,25 @@ export class ResilientCounterStore implements CounterStore {
    */
   #onSlow<T>(watch: Watch<T>): void {
     if (watch.phase !== 'waiting') return;
-    if (this.#status === 'degraded' || this.#health() !== 'healthy') {
+    // A silent Redis is judged by the parked calls' silence watch (after a fresh poll phase).
+    const health = this.#health();
+    if (this.#status === 'degraded' || health !== 'healthy') {
+      if (health !== 'healthy') this.#parked.reportLate(1, `Redis ${health}`);
       this.#abandon(watch);
       return;
     }
     watch.phase = 'slow';
     this.#parked.add(watch as unknown as Watch<unknown>);
-    if (this.#parkedTimer === null) this.#armParkedTimer();
   }
 
   /** Answers a watched call from the fallback; a late primary answer goes to `onAbandoned`. */
   #abandon<T>(watch: Watch<T>): void {
-    if (watch.phase === 'slow') this.#parked.delete(watch as unknown as Watch<unknown>);
+    if (watch.phase === 'slow') this.#parked.remove(watch as unknown as Watch<unknown>);
     watch.phase = 'done';
     if (this.#onCallTimed !== null) this.#observe(watch, 'timeout');
     const { onAbandoned } = watch;
     if (onAbandoned !== undefined) watch.call.then(onAbandoned, () => {});
     watch.resolve(this.#fromFallback(watch.operation));
-  }
-
-  #releaseParked(): void {
-    for (const watch of this.#parked) this.#abandon(watch);
-    this.#parked.clear();
-  }
-
-  /** One timer for the oldest parked call (Set order is park order, i.e. start order). */
-  #armParkedTimer(): void {
-    this.#parkedTimer = null;
-    const oldest = this.#parked.values().next().value;
-    if (oldest === undefined) return;
-    const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
-    // Judged one loop turn late, like every timeout here: a reply already read is no stall.
-    this.#parkedTimer = setTimeout(
-      () => setImmediate(() => this.#onParkedTooLong()),
-      this.#hardTimeoutMs - waitedMs,
-    );
-    this.#parkedTimer.unref();
-  }
-
-  /** A call parked past the hard limit while Redis pings fine: its connection is stuck. */
-  #onParkedTooLong(): void {
-    const oldest = this.#parked.values().next().value;
-    if (oldest !== undefined) {
-      const waitedMs = performance.now() - (oldest.deadline - this.#timeoutMs);
-      if (waitedMs >= this.#hardTimeoutMs) {
-        this.#degrade(new Error(`store call unanswered for ${Math.round(waitedMs)} ms`));
-        this.#releaseParked();
-      }
-    }
-    this.#armParkedTimer();
   }
 
   /** The fallback's answer; a synchronous throw becomes a rejection (never a crash). */
@@ -371,27 +359,22 @@ export class ResilientCounterStore implements CounterStore {
   #degrade(error: unknown): void {
     if (this.#status === 'degraded') return;
     this.#status = 'degraded';
-    this.#publish('detection_store_degraded', {
+    publishStoreSwitch(this.#bus, 'detection_store_degraded', this.#clock(), {
       error: error instanceof Error ? error.message : String(error),
       timeoutMs: this.#timeoutMs,
       fallback: 'memory' as const,
     });
     this.#probe = setInterval(() => void this.probeNow(), this.#probeIntervalMs);
     this.#probe.unref();
-    this.#releaseParked();
+    this.#parked.release(null);
   }
 
   #recover(): void {
     if (this.#status === 'ok') return;
     this.#status = 'ok';
     this.#stopRecoveryTimer();
-    this.#publish('detection_store_recovered', { store: 'primary' as const });
-  }
-
-  #publish<T extends 'detection_store_degraded' | 'detection_store_recovered'>(
-    type: T,
-    details: SecurityEventDetails[T],
-  ): void {
-    this.#bus.publish<T>(storeSwitchEvent(type, details, this.#clock()));
+    publishStoreSwitch(this.#bus, 'detection_store_recovered', this.#clock(), {
+      store: 'primary' as const,
+    });
   }
 }

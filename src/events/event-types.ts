@@ -38,9 +38,18 @@ export const EVENT_TYPES = {
     severity: 'high',
     description: 'One user refreshed tokens more often than the limit allows',
   },
-  account_takeover: {
+  account_new_ip: {
+    severity: 'low',
+    description: "A successful login from another IP than the account's previous one",
+  },
+  account_new_country: {
     severity: 'high',
-    description: 'A successful login from another IP than the previous one',
+    description: "A successful login from another country than the account's previous one",
+  },
+  impossible_travel: {
+    severity: 'high',
+    description:
+      'Two successful logins of one account too far apart for the time between them (over maxSpeedKmh after accuracy radii)',
   },
   blocked_request: {
     severity: 'low',
@@ -81,6 +90,11 @@ export const EVENT_TYPES = {
   user_deleted: {
     severity: 'medium',
     description: 'An admin deleted an account and revoked its sessions',
+  },
+  alert_delivery_failed: {
+    severity: 'high',
+    description:
+      'An alert could not be delivered to a channel after every retry (never alerted on)',
   },
 } as const satisfies Readonly<Record<string, EventTypeInfo>>;
 

@@ -66,18 +66,16 @@ export interface RuleEventDetails {
     readonly windowMs: number;
     readonly mode: RuleRunMode;
   };
-  readonly account_takeover: {
-    readonly previousIp: string;
-    /** Epoch ms. */
-    readonly previousLoginAt: number;
-    readonly mode: RuleRunMode;
-    /** The rest only when a GeoIP locator knows both addresses. */
-    readonly previousCountry?: string;
-    readonly country?: string;
-    readonly distanceKm?: number;
-    readonly speedKmh?: number;
-    readonly isImpossibleTravel?: boolean;
-    readonly maxSpeedKmh?: number;
+  readonly account_new_ip: AccountTakeoverDetails;
+  readonly account_new_country: AccountTakeoverDetails;
+  readonly impossible_travel: AccountTakeoverDetails & {
+    /** The distance less both accuracy radii: the least the user moved (km). */
+    readonly minDistanceKm: number;
+    /** km/h needed; null when both logins fell in the same millisecond. */
+    readonly speedKmh: number | null;
+    readonly maxSpeedKmh: number;
+    /** True when policy asks to revoke the account's other sessions (enforce mode). */
+    readonly revokeSessions: boolean;
   };
   readonly blocked_request: {
     /** Rule of the block in force. */
@@ -89,6 +87,30 @@ export interface RuleEventDetails {
   readonly ip_denylisted: {
     readonly action: 'block';
   };
+}
+
+/** A place as a GeoIP database knows it (see `src/geo/geo-place.ts`). */
+export interface EventPlace {
+  readonly country: string;
+  readonly latitude?: number;
+  readonly longitude?: number;
+  readonly accuracyRadiusKm?: number;
+}
+
+/** What every account_takeover event carries: both logins' places, distance and time between. */
+export interface AccountTakeoverDetails {
+  readonly previousIp: string;
+  /** Epoch ms. */
+  readonly previousLoginAt: number;
+  /** The previous login's place; null for a private, loopback or unknown address. */
+  readonly from: EventPlace | null;
+  /** This login's place; null for a private, loopback or unknown address. */
+  readonly to: EventPlace | null;
+  /** Between both coordinates (km); null without a city database knowing both. */
+  readonly distanceKm: number | null;
+  /** Time between the two logins (ms). */
+  readonly elapsedMs: number;
+  readonly mode: RuleRunMode;
 }
 
 /** Event types the detector publishes (with `DetectorEventContext` added to their details). */
@@ -114,6 +136,15 @@ export type SecurityEventDetails = {
   readonly admin_role_granted: OperatorDetails & { readonly role: string };
   readonly admin_role_revoked: OperatorDetails & { readonly role: string };
   readonly user_deleted: OperatorDetails & { readonly revokedTokens: number };
+  readonly alert_delivery_failed: {
+    readonly channel: 'email' | 'webhook';
+    readonly kind: 'first' | 'digest' | 'test';
+    /** The rule the undelivered alert was about. */
+    readonly alertRule: string;
+    readonly attempts: number;
+    /** Class of the last error (`timeout`, `connection`, `http_500`, …), never its text. */
+    readonly errorClass: string;
+  };
 };
 
 /** What every operator action's details carry: who did it. */

@@ -14,7 +14,10 @@ import { pino } from 'pino';
 import type { TrustProxy } from '../config/index.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { installDetectionHooks, NO_DETECTION } from './plugins/detection-hook.ts';
-import { createForwardedForWarning } from './plugins/forwarded-for-warning.ts';
+import {
+  createForwardedForWarning,
+  UNTRUSTED_PROXY_WARNING,
+} from './plugins/forwarded-for-warning.ts';
 import { createMetricsHook } from './plugins/metrics-hook.ts';
 import { installRateLimitHeaders } from './plugins/rate-limit-headers.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
@@ -53,6 +56,13 @@ export interface AppDependencies {
   readonly detector?: DetectorPort;
   readonly clock?: () => number;
   readonly trustProxy?: TrustProxy;
+  /** Told the peer address once when a proxy is seen in front while `trustProxy` is unset. */
+  readonly onUntrustedProxy?: (peer: string) => void;
+  /**
+   * A proxy an earlier run saw in front (its address) while `trustProxy` is unset: warned about
+   * once when the app is built (startup), and the request hook then stays quiet.
+   */
+  readonly knownUntrustedProxy?: string;
   /** Browser origins allowed to call the API (CORS); empty or absent: no CORS headers. */
   readonly corsOrigins?: readonly string[];
   /** A pino logger; none for silence (tests). */
@@ -94,10 +104,16 @@ export async function buildApp(deps: AppDependencies): Promise<App> {
   // JSON only: without this, text/plain bodies would reach the schema instead of a 415.
   app.removeContentTypeParser(['text/plain']);
   if (deps.trustProxy === undefined || deps.trustProxy === false) {
-    app.addHook(
-      'onRequest',
-      createForwardedForWarning((message) => app.log.warn(message)),
-    );
+    if (deps.knownUntrustedProxy !== undefined) {
+      app.log.warn(
+        `${UNTRUSTED_PROXY_WARNING} An earlier run saw a proxy at ${deps.knownUntrustedProxy}.`,
+      );
+    } else {
+      app.addHook(
+        'onRequest',
+        createForwardedForWarning((message) => app.log.warn(message), deps.onUntrustedProxy),
+      );
+    }
   }
   app.decorateRequest('detectionTicket', null);
   let isClosing = false;

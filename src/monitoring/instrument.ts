@@ -5,12 +5,13 @@
  * reported (exit 78) by the full configuration check that follows.
  */
 import { isMainThread } from 'node:worker_threads';
-import { readProcessEnv, readSentryConfig } from '../config/index.ts';
+import { readProcessEnv, readSentryConfig, withPm2Env } from '../config/index.ts';
 import { initSentry } from './sentry-runtime.ts';
 
 // The flag is inherited by every worker thread (the password-hashing pool): no SDK, no timers
 // and no sockets there.
 if (isMainThread) {
-  const result = readSentryConfig(readProcessEnv());
+  // Under PM2 cluster mode the app's variables arrive as `pm2_env`, applied after this runs.
+  const result = readSentryConfig(withPm2Env(readProcessEnv()));
   if (result.ok) initSentry(result.sentry);
 }

@@ -9,6 +9,7 @@ import {
 import type { SentryConfig } from '../config/index.ts';
 import { EventRateLimiter } from './event-rate-limiter.ts';
 import { scrubString, stripQueryString } from './scrubber.ts';
+import { profilingIntegrations } from './sentry-profiling.ts';
 import { scrubBreadcrumb, scrubEvent, scrubSpan } from './sentry-scrub.ts';
 import type { SentryCounters } from './sentry-stats.ts';
 import { createCountingTransport } from './sentry-transport.ts';
@@ -93,7 +94,11 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
         sessions: false,
       }),
       fastifyIntegration(),
+      ...profilingIntegrations(config.profilesSampleRate),
     ],
+    ...(config.profilesSampleRate > 0
+      ? { profileSessionSampleRate: config.profilesSampleRate, profileLifecycle: 'trace' as const }
+      : {}),
     beforeSend: (event, hint) => limitErrors(event, hint, limiter, counters),
     beforeSendTransaction: (event) => scrubEvent(event),
     beforeSendSpan: withStaticSpan((span) => scrubSpan(span)),

@@ -89,15 +89,34 @@ export function createRedisClient(url: string, options: RedisClientOptions = {})
   return client;
 }
 
-/** One PING to a standalone server, or to every master of a cluster; rejects on any error. */
+/**
+ * One PING to a standalone server. For a cluster: a PING to every connected master, and the
+ * cluster's own view (`CLUSTER INFO`) must be `cluster_state:ok` with no more masters serving
+ * slots than are connected here. A master that is gone (dropped from the client's pool, or not
+ * yet marked failed by its peers) therefore fails the ping. Rejects on any error.
+ */
 export async function pingRedis(client: RedisClient): Promise<void> {
-  if (client instanceof Cluster) {
-    const masters = client.nodes('master');
-    if (masters.length === 0) throw new Error('Redis Cluster has no master node connected');
-    await Promise.all(masters.map((node) => node.ping()));
+  if (!(client instanceof Cluster)) {
+    await client.ping();
     return;
   }
-  await client.ping();
+  const masters = client.nodes('master');
+  const first = masters[0];
+  if (first === undefined) throw new Error('Redis Cluster has no master node connected');
+  const [info] = await Promise.all([
+    first.call('CLUSTER', 'INFO'),
+    ...masters.map((node) => node.ping()),
+  ]);
+  const text = String(info);
+  const state = /cluster_state:(\w+)/.exec(text)?.[1] ?? 'unknown';
+  if (state !== 'ok') throw new Error(`Redis Cluster state is ${state}`);
+  const size = Number(/cluster_size:(\d+)/.exec(text)?.[1] ?? '0');
+  if (masters.length < size) {
+    // ioredis drops a master that went away and does not look for it again by itself while
+    // no command is routed to its slots (the detector sends none while degraded): ask it to.
+    client.refreshSlotsCache();
+    throw new Error(`Redis Cluster: ${masters.length} of ${size} masters connected`);
+  }
 }
 
 /**

@@ -48,7 +48,7 @@ import {
   script,
 } from './redis/script-runner.ts';
 import { ThrottleDirectory } from './redis/throttle-directory.ts';
-import type { RedisClient } from './redis-client.ts';
+import { pingRedis, type RedisClient } from './redis-client.ts';
 import { BLOCK_REASONS } from './rule-thresholds.ts';
 
 /** Options of `RedisCounterStore`. `keyPrefix` must not contain `{` (hash tags follow it). */
@@ -361,9 +361,9 @@ export class RedisCounterStore implements CounterStore {
     return this.#reputation.isAtLeast(ipKey, threshold, now);
   }
 
-  /** PING; rejects when Redis does not answer. */
+  /** PING (every master of a cluster, whose state must be ok); rejects when Redis does not answer. */
   async ping(): Promise<void> {
-    await this.#client.ping();
+    await pingRedis(this.#client);
   }
 
   #nextId(): string {

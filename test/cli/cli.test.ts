@@ -56,7 +56,7 @@ describe('flux-auth CLI', () => {
     });
     expect(result.code).toBe(78);
     expect(result.stderr.trim()).toMatch(
-      /^flux-auth: database: 4 database migration\(s\) pending \(0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts\); run `flux-auth migrate` first\.$/,
+      /^flux-auth: database: 6 database migration\(s\) pending \(0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity\); run `flux-auth migrate` first\.$/,
     );
   });
 
@@ -84,6 +84,7 @@ describe('flux-auth CLI', () => {
     expect(migrated.code).toBe(0);
     const result = await run(['doctor'], cwdEnv);
     expect(result.stdout).toMatch(/ok\s+migrations\s+all applied/);
+    expect(result.stdout).toMatch(/ok\s+geoip\s+8\.8\.8\.8 → US; no GEOIP_CITY_DB/);
     expect(result.stdout).toMatch(
       new RegExp(`ok\\s+metrics listener\\s+127\\.0\\.0\\.1:${cwdEnv.METRICS_PORT} is free`),
     );
@@ -112,7 +113,7 @@ describe('flux-auth CLI', () => {
     const result = await run(['doctor'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /FAIL\s+migrations\s+4 pending: 0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts.*flux-auth migrate/,
+      /FAIL\s+migrations\s+6 pending: 0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity.*flux-auth migrate/,
     );
   });
 

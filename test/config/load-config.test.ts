@@ -51,6 +51,12 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: unsupported scheme/],
     [{ REDIS_URL: 'not a url' }, /^REDIS_URL: not a valid/],
     [{ REDIS_URL: 'http://host:6379' }, /^REDIS_URL: not a valid/],
+    [{ REDIS_URL: 'redis://a:6379,redis://b:6379' }, /^REDIS_URL: .*needs REDIS_CLUSTER=true/],
+    [
+      { REDIS_URL: 'redis://a:6379,http://b:6379', REDIS_CLUSTER: 'true' },
+      /^REDIS_URL: not a valid list of Redis Cluster nodes/,
+    ],
+    [{ REDIS_URL: 'a:6379,b:6379', REDIS_CLUSTER: 'true' }, /^REDIS_URL: not a valid list/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: "loud" is not one of/],
     [{ PORT: 'eighty' }, /^PORT: "eighty" is not a whole number/],
     [{ PORT: '70000' }, /^PORT: "70000" is not a whole number/],
@@ -66,6 +72,12 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...production, ...override });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(pattern);
+  });
+
+  it('takes REDIS_URL as a list of seed nodes with REDIS_CLUSTER=true (issue 13)', () => {
+    const seeds = 'rediss://u:p@10.0.0.1:7000, 10.0.0.2:7001,redis://10.0.0.3:7002';
+    const result = load({ ...production, REDIS_URL: seeds, REDIS_CLUSTER: 'true' });
+    expect(result.ok && result.config).toMatchObject({ redisUrl: seeds, redisCluster: true });
   });
 
   it('reads CORS_ORIGINS as a list of origins, empty by default', () => {

@@ -12,6 +12,7 @@ describe('readSentryConfig', () => {
         environment: 'development',
         release: 'flux-auth@0.1.0',
         tracesSampleRate: 1,
+        profilesSampleRate: 0,
         minSeverity: 'high',
       },
     });
@@ -27,6 +28,7 @@ describe('readSentryConfig', () => {
       SENTRY_ENVIRONMENT: 'staging',
       SENTRY_RELEASE: 'r-7',
       SENTRY_TRACES_SAMPLE_RATE: '0.25',
+      SENTRY_PROFILES_SAMPLE_RATE: '0.5',
       SENTRY_MIN_SEVERITY: 'medium',
     });
     expect(result).toMatchObject({
@@ -36,6 +38,7 @@ describe('readSentryConfig', () => {
         environment: 'staging',
         release: 'r-7',
         tracesSampleRate: 0.25,
+        profilesSampleRate: 0.5,
         minSeverity: 'medium',
       },
     });
@@ -45,6 +48,7 @@ describe('readSentryConfig', () => {
     const result = readSentryConfig({
       SENTRY_DSN: 'https://secret-key@sentry.example.com/project',
       SENTRY_TRACES_SAMPLE_RATE: '1.5',
+      SENTRY_PROFILES_SAMPLE_RATE: '-0.1',
       SENTRY_MIN_SEVERITY: 'urgent',
     });
     expect(result.ok).toBe(false);
@@ -52,6 +56,7 @@ describe('readSentryConfig', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual([
       'SENTRY_DSN',
       'SENTRY_TRACES_SAMPLE_RATE',
+      'SENTRY_PROFILES_SAMPLE_RATE',
       'SENTRY_MIN_SEVERITY',
     ]);
     expect(problems.join('\n')).not.toContain('secret-key');

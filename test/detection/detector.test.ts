@@ -363,7 +363,7 @@ describe('detector: events', () => {
     expect(ua[0]).toMatchObject({ severity: 'low', userAgent: 'curl/8.0X-Evil: 1' });
   });
 
-  it('multiple_devices on the 3rd device in an hour, account_takeover on an IP change', async () => {
+  it('multiple_devices on the 3rd device in an hour, account_new_ip on an IP change', async () => {
     const { detector, clock, events, flush } = setup();
     for (const [ip, device] of [
       ['198.51.100.1', 'd1'],
@@ -380,9 +380,9 @@ describe('detector: events', () => {
     }
     await flush();
     expect(events.filter((e) => e.type === 'multiple_devices')).toHaveLength(1);
-    const takeover = events.filter((e) => e.type === 'account_takeover');
+    const takeover = events.filter((e) => e.type === 'account_new_ip');
     expect(takeover).toHaveLength(1);
-    expect(takeover[0]).toMatchObject({ severity: 'high', userId: 'u1', ip: '198.51.100.2' });
+    expect(takeover[0]).toMatchObject({ severity: 'low', userId: 'u1', ip: '198.51.100.2' });
     expect(takeover[0]?.details.previousIp).toBe('198.51.100.1');
   });
 

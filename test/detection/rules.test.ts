@@ -114,14 +114,17 @@ describe('rules are pure functions of counters, policy and now', () => {
         'enforce',
         null,
       ),
-    ).toBeNull();
+    ).toEqual([]);
     const locate = (ip: string) =>
       ip === prev.ip
-        ? { country: 'FR', latitude: 48.85, longitude: 2.35 }
-        : { country: 'JP', latitude: 35.68, longitude: 139.69 };
-    const event = evaluateAccountTakeover(prev, cur, rules.account_takeover, 'enforce', locate);
-    expect(event).toMatchObject({ type: 'account_takeover', severity: 'high' });
-    expect(event?.details.isImpossibleTravel).toBe(true);
+        ? { country: 'FR', latitude: 48.85, longitude: 2.35, accuracyRadiusKm: 10 }
+        : { country: 'JP', latitude: 35.68, longitude: 139.69, accuracyRadiusKm: 10 };
+    const events = evaluateAccountTakeover(prev, cur, rules.account_takeover, 'enforce', locate);
+    expect(events.map((e) => [e.type, e.severity])).toEqual([
+      ['account_new_ip', 'low'],
+      ['account_new_country', 'high'],
+      ['impossible_travel', 'high'],
+    ]);
   });
 
   it('account_guard: throttles unknown IPs only; monitor refuses nobody', () => {

@@ -114,8 +114,13 @@ describe('graceful shutdown', { timeout: 360_000 }, () => {
         const row = db
           .prepare("select count(*) as n from security_events where type = 'refresh_token_reuse'")
           .get() as { n: number };
+        // Every in-flight login's outcome was still buffered at the signal: none is lost.
+        const outcomes = db
+          .prepare("select count(*) as n from login_outcomes where outcome = 'success'")
+          .get() as { n: number };
         db.close();
         expect(row.n).toBe(1);
+        expect(outcomes.n).toBe(16);
       } finally {
         child.kill('SIGKILL');
         if (serverPid > 0) {

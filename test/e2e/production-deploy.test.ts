@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { startFakeSentry } from '../helpers/fake-sentry.ts';
 import {
   captureOutput,
   freePort,
@@ -166,6 +167,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       readonly restart_time: number;
       readonly pm_out_log_path: string;
       readonly pm_err_log_path: string;
+      readonly node_args?: readonly string[];
     };
   }
   const list = async (): Promise<Pm2Process[]> => {
@@ -226,6 +228,57 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
     }
     await pm2(['delete', 'all']);
     for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
+  });
+
+  // Issue 9: the deploy files start the instrument file, so Sentry is set up before the service
+  // imports http, Fastify, pg and ioredis (start's own fallback would come after them).
+  it('starts each instance with the Sentry instrument file first (--import), reporting to the DSN', async () => {
+    const fake = await startFakeSentry();
+    try {
+      await pm2(['flush']);
+      const port = await freePort();
+      await pm2(['start', 'deploy/ecosystem.config.cjs'], {
+        NODE_ENV: 'production',
+        FLUX_AUTH_INSTANCES: '2',
+        PORT: String(port),
+        METRICS_PORT: 'off',
+        DATABASE_URL: database?.url ?? '',
+        JWT_SECRET: SECRET,
+        SENTRY_DSN: fake.dsn,
+        SENTRY_TRACES_SAMPLE_RATE: '1',
+      });
+      const processes = await waitFor(
+        (all) => all.filter((p) => p.pm2_env.status === 'online').length === 2,
+      );
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealth(url);
+      for (const instance of processes) {
+        expect(instance.pm2_env.node_args).toEqual([
+          '--import',
+          join(checkout, 'bin', 'instrument.js'),
+        ]);
+        const lines = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8')
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { msg?: string; preloaded?: boolean });
+        // Set up by the instrument file before the service was imported, not by start's fallback.
+        expect(lines.find((l) => l.msg === 'Sentry initialized')).toMatchObject({
+          preloaded: true,
+        });
+        expect(lines.filter((l) => l.msg?.startsWith('Sentry was initialised after'))).toEqual([]);
+      }
+      // The SDK reports to the DSN from the PM2-managed instances.
+      for (let i = 0; i < 4; i += 1) await fetch(`${url}/openapi.json`);
+      await fake.waitFor(
+        () => fake.items('transaction').some((t) => t.transaction === 'GET /openapi.json'),
+        30_000,
+      );
+      await pm2(['delete', 'all']);
+      for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
+    } finally {
+      await pm2(['delete', 'all']).catch(() => {});
+      await fake.close();
+    }
   });
 
   it('stops (no restart loop) on a configuration error, with the one-line reason in its log', async () => {

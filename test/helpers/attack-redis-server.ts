@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { createRedisClient, type RedisClient, waitForRedisReady } from '../../src/store/index.ts';
 
 /** A free TCP port on 127.0.0.1 (closed again before returning). */
@@ -17,10 +18,16 @@ export function freePort(): Promise<number> {
 /** A throwaway redis-server child process on a fixed port (no persistence). */
 export class RedisServerProcess {
   readonly port: number;
+  readonly #priority: number;
   #child: ChildProcess | null = null;
 
-  constructor(port: number) {
+  /**
+   * `priority` (a nice value, default 0) is set on the server once started: a negative one
+   * keeps the host's unrelated load from starving it (root only; otherwise left as is).
+   */
+  constructor(port: number, options: { priority?: number } = {}) {
     this.port = port;
+    this.#priority = options.priority ?? 0;
   }
 
   get url(): string {
@@ -36,6 +43,13 @@ export class RedisServerProcess {
       { stdio: 'ignore' },
     );
     this.#child = child;
+    if (this.#priority !== 0 && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, this.#priority);
+      } catch {
+        // Not permitted (not root): the default priority.
+      }
+    }
     const exited = new Promise<never>((_, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`redis-server exited early (${code})`)));

@@ -60,6 +60,16 @@ export async function eventTimes(database: DatabaseHandle, type: string): Promis
   return rows.map((row) => Number(row.created_at)).sort((a, b) => a - b);
 }
 
+/** The `details` of every `security_events` row of `type` (for a failing test's message). */
+export async function eventDetails(database: DatabaseHandle, type: string): Promise<string[]> {
+  const rows = await database.db
+    .selectFrom('security_events')
+    .select('details')
+    .where('type', '=', type)
+    .execute();
+  return rows.map((row) => row.details);
+}
+
 /**
  * `count` concurrent POSTs of `body(i)` to `path`, spread round-robin over `servers`, all
  * from `client`'s address. Resolves with every answer, in request order.

@@ -19,6 +19,8 @@ export interface ServerProcessOptions {
   readonly redisUrl?: string;
   /** More environment variables (e.g. `REDIS_TIMEOUT_MS`, `TRUST_PROXY`). */
   readonly env?: Record<string, string>;
+  /** Serve Prometheus metrics on a free port of each process (`metricsUrl`); off by default. */
+  readonly metrics?: boolean;
 }
 
 /**
@@ -28,13 +30,21 @@ export interface ServerProcessOptions {
  */
 export class ServerProcess {
   readonly port: number;
+  /** `http://127.0.0.1:<METRICS_PORT>` when started with `metrics`, else null. */
+  readonly metricsUrl: string | null;
   readonly #child: ChildProcess;
   readonly #dataDir: string;
   readonly #lines: string[] = [];
   readonly #exited: Promise<number | null>;
 
-  private constructor(port: number, child: ChildProcess, dataDir: string) {
+  private constructor(
+    port: number,
+    metricsPort: number | null,
+    child: ChildProcess,
+    dataDir: string,
+  ) {
     this.port = port;
+    this.metricsUrl = metricsPort === null ? null : `http://127.0.0.1:${metricsPort}`;
     this.#child = child;
     this.#dataDir = dataDir;
     this.#exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -53,13 +63,15 @@ export class ServerProcess {
   /** Starts a process and resolves once `GET /health` answers 200 (rejects after `timeoutMs`). */
   static async start(options: ServerProcessOptions, timeoutMs = 60_000): Promise<ServerProcess> {
     const port = await freePort();
+    const metricsPort = options.metrics === true ? await freePort() : null;
     const dataDir = mkdtempSync(join(tmpdir(), 'flux-server-'));
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: String(port),
-      METRICS_PORT: 'off',
+      METRICS_PORT: metricsPort === null ? 'off' : String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       DATA_DIR: dataDir,
       JWT_SECRET: TEST_JWT_SECRET,
@@ -68,7 +80,7 @@ export class ServerProcess {
       ...options.env,
     };
     const child = spawn(process.execPath, [BIN, 'start'], { cwd: dataDir, env });
-    const server = new ServerProcess(port, child, dataDir);
+    const server = new ServerProcess(port, metricsPort, child, dataDir);
     try {
       await server.#waitForHealth(timeoutMs);
     } catch (error) {
@@ -81,6 +93,21 @@ export class ServerProcess {
   /** `http://127.0.0.1:<port>`. */
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Its `DATA_DIR` (also its working directory), e.g. to run `doctor` against it. */
+  get dataDir(): string {
+    return this.#dataDir;
+  }
+
+  /** The process id (for /proc sampling). */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** True until the process has exited. */
+  get isRunning(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   /** The last lines the process wrote (stdout and stderr), for a failing test's message. */

@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Config, loadConfig } from '../../src/config/index.ts';
 import type { DatabaseHandle } from '../../src/db/index.ts';
 import { type DetectionPolicy, parsePolicy } from '../../src/detection/index.ts';
@@ -45,10 +48,27 @@ export function generousPolicy(): DetectionPolicy {
   return parsed.policy;
 }
 
+let dataDir: string | null = null;
+
+/** One temp data directory per test process, made on first use. */
+function testDataDir(): string {
+  dataDir ??= mkdtempSync(join(tmpdir(), 'flux-test-data-'));
+  return dataDir;
+}
+
 /** Builds config from a test environment; throws with the problems when invalid. */
 export function testConfig(env: Record<string, string> = {}): Config {
   const result = loadConfig(
-    { NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', PORT: '0', ...env },
+    {
+      NODE_ENV: 'test',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      // Not the checkout's ./data: what one test's service notes there (a proxy it saw in
+      // front) must not change how another test's service starts.
+      DATA_DIR: testDataDir(),
+      ...env,
+    },
     { cwd: process.cwd(), loadDevSecret: () => TEST_JWT_SECRET },
   );
   if (!result.ok) throw new Error(result.problems.join('\n'));

@@ -33,4 +33,29 @@ describe('BoundedMap', () => {
     expect([...m.entries()].map(([k]) => k)).toEqual(['a', 'c']);
     expect(m.evictions).toBe(1);
   });
+
+  it('evicts exactly the least recently written key through churn, rewrites and deletes', () => {
+    // Checked against a plain Map model: the long-lived cursor must never skip a live key.
+    const m = map(50);
+    const model = new Map<string, number>();
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 20_000; i += 1) {
+      const key = `k${rand(120)}`;
+      if (rand(5) === 0) {
+        m.delete(key);
+        model.delete(key);
+      } else {
+        m.set(key, 1e12, i);
+        model.delete(key);
+        model.set(key, 1e12);
+        while (model.size > 50) model.delete(model.keys().next().value as string);
+      }
+      expect(m.size).toBe(model.size);
+    }
+    expect([...m.entries()].map(([k]) => k)).toEqual([...model.keys()]);
+  });
 });

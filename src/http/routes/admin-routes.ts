@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { type AlertRoutesOptions, alertRoutes } from '../../alerts/index.ts';
 import { type AuditEvent, InvalidCursorError, listEvents } from '../../audit/index.ts';
 import type { Database } from '../../db/index.ts';
-import { ForbiddenError, ValidationError } from '../../errors.ts';
+import { ValidationError } from '../../errors.ts';
 import { type Actor, SEVERITIES } from '../../events/index.ts';
+import { type AdminSessionPort, createAdminAuthHook } from '../admin-auth.ts';
 import type { AccountsPort, TokensPort } from '../ports.ts';
 import { ErrorBody } from '../schemas.ts';
-import { bearerTokenOf } from './bearer.ts';
 
 /** An active block as the admin API shows it. */
 export interface BlockView {
@@ -73,6 +73,10 @@ export interface AdminRoutesOptions {
   readonly blocks: BlocksPort;
   readonly users: UsersPort;
   readonly ips: IpsPort;
+  /** Dashboard sessions (cookie + CSRF) accepted besides bearer tokens; absent: tokens only. */
+  readonly sessions?: AdminSessionPort;
+  /** `GET /alerts` and `POST /alerts/test`; absent in apps built without alerting. */
+  readonly alerts?: AlertRoutesOptions;
 }
 
 const BlockSchema = Type.Object({
@@ -88,6 +92,12 @@ const EventsQuery = Type.Object({
   severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)))),
   ip: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f:./]{1,64}$' })),
   since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 time' })),
+  until: Type.Optional(
+    Type.String({ maxLength: 40, description: 'ISO 8601 time (events before it)' }),
+  ),
+  userId: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9-]{1,36}$', description: 'Account (user id)' }),
+  ),
   cursor: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,200}$' })),
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
 });
@@ -138,14 +148,9 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 /** `/api/admin/*`: audit events and IP blocks, for tokens with the admin role only. */
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, opts) => {
   app.decorateRequest('adminId', '');
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const claims = await opts.tokens.verifyAccess(bearerTokenOf(request.headers.authorization));
-    if (claims.role !== 'admin') throw new ForbiddenError();
-    // The role in the token may be up to 15 minutes old: a demoted admin loses access now.
-    const user = await opts.accounts.getUser(claims.sub);
-    if (user?.role !== 'admin') throw new ForbiddenError();
-    request.adminId = claims.sub;
-  });
+  app.addHook('onRequest', createAdminAuthHook(opts));
+  // Registered here so the admin check above guards them too.
+  if (opts.alerts !== undefined) await app.register(alertRoutes, opts.alerts);
 
   app.get(
     '/events',
@@ -160,11 +165,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       },
     },
     async (request) => {
-      const { since, limit, ...rest } = request.query;
+      const { since, until, limit, ...rest } = request.query;
       try {
         const page = await listEvents(opts.db, {
           ...rest,
-          since: since === undefined ? undefined : parseSince(since),
+          since: since === undefined ? undefined : parseTime('since', since),
+          until: until === undefined ? undefined : parseTime('until', until),
           limit: limit === undefined ? undefined : Number(limit),
         });
         return { events: [...page.events], nextCursor: page.nextCursor };
@@ -270,15 +276,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   );
 };
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    adminId: string;
-  }
-}
-
-function parseSince(text: string): number {
+function parseTime(field: string, text: string): number {
   const at = Date.parse(text);
   if (Number.isNaN(at))
-    throw new ValidationError('since', 'Invalid field "since": expected an ISO 8601 time');
+    throw new ValidationError(field, `Invalid field "${field}": expected an ISO 8601 time`);
   return at;
 }

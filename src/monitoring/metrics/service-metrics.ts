@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreCallObserver, StoreCallOutcome } from '../../detection/index.ts';
 import type { SecurityEventBus } from '../../events/index.ts';
+import { createAlertDeliveryCounter } from './alert-metrics.ts';
 import { HttpMetrics } from './http-metrics.ts';
 import { SecurityEventMetrics } from './security-event-metrics.ts';
 import { NO_SENTRY_STATS, type SentryStats } from './sentry-stats.ts';
@@ -18,7 +19,9 @@ export interface MetricSources {
   readonly sentry?: SentryStats;
 }
 
-const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5];
+// 0.1: the default REDIS_TIMEOUT_MS + two probe intervals (a call released on a silent Redis);
+// 0.3: that timeout + 250 ms, the line no call should cross even on a busy host.
+const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5];
 const HASH_WAIT_BUCKETS = [0, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const STORE_MODES: readonly StoreMode[] = ['redis', 'memory'];
 
@@ -39,6 +42,8 @@ export class ServiceMetrics {
   readonly observeStoreCall: StoreCallObserver;
   /** Times each password hash's wait for a slot, in ms (for `HashQueue`). */
   readonly observeHashWait: (waitMs: number) => void;
+  /** Counts one alert message's final outcome on a channel (`flux_auth_alert_deliveries_total`). */
+  readonly countAlertDelivery: ReturnType<typeof createAlertDeliveryCounter>;
 
   /** Creates the registry with the default process metrics and the per-call metrics. */
   constructor() {
@@ -47,7 +52,7 @@ export class ServiceMetrics {
     this.events = new SecurityEventMetrics(this.registry);
     const storeCalls = new Histogram({
       name: 'flux_auth_detection_store_call_duration_seconds',
-      help: 'Detection store (Redis) call latency in seconds, by outcome: ok, error, timeout (answered from memory after the hard limit).',
+      help: 'Detection store (Redis) call latency in seconds, by outcome: ok, error, timeout (answered from memory: Redis silent or down, or the hard limit).',
       labelNames: ['outcome'],
       buckets: STORE_BUCKETS,
       registers: [this.registry],
@@ -65,6 +70,7 @@ export class ServiceMetrics {
       registers: [this.registry],
     });
     this.observeHashWait = (waitMs) => hashWait.observe(waitMs / 1000);
+    this.countAlertDelivery = createAlertDeliveryCounter(this.registry);
   }
 
   /** Counts the bus's security events; returns the unsubscribe function. */
