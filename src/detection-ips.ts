@@ -4,6 +4,7 @@ import type { Database } from './db/index.ts';
 import { type Detector, parseBlockTarget } from './detection/index.ts';
 import { toBlockView } from './detection-blocks.ts';
 import { ValidationError } from './errors.ts';
+import type { GeoLocator } from './geo/index.ts';
 import type { IpsPort, IpView } from './http/routes/admin-routes.ts';
 
 /** How many of the IP's latest audit events the view shows. */
@@ -13,12 +14,13 @@ const LAST_EVENTS = 10;
  * What is known about one IP, for `GET /api/admin/ips/:ip` and `flux-auth ip <addr>` alike:
  * its reputation score and the events that made it, its current counters, its active block,
  * its latest audit events.
- * `geo` is null (no locator in this view yet).
+ * `geo`: where the GeoIP data places the address (null when private, unknown or no locator).
  */
 export function createIpsAdapter(
   detector: Detector,
   db: Kysely<Database>,
   ipv6PrefixLength: () => number,
+  locate: GeoLocator | null = null,
 ): IpsPort {
   return {
     describe: async (text: string): Promise<IpView> => {
@@ -48,7 +50,7 @@ export function createIpsAdapter(
         counters,
         block: block === null ? null : toBlockView(block),
         lastEvents: [...page.events],
-        geo: null,
+        geo: locate?.(ip) ?? null,
       };
     },
   };

@@ -242,7 +242,12 @@ export async function createServices(
     accessTokens,
     detector: detection.detector,
     blocks: createBlocksAdapter(detection.detector, bus, clock, detection.ipv6PrefixLength),
-    ips: createIpsAdapter(detection.detector, database.db, detection.ipv6PrefixLength),
+    ips: createIpsAdapter(
+      detection.detector,
+      database.db,
+      detection.ipv6PrefixLength,
+      detection.locate,
+    ),
     users: createUsersAdapter({ accounts, refreshTokens, bus, clock }),
     detectorStatus: detection.status,
     detectionPolicy: detection.policy,

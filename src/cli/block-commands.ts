@@ -15,6 +15,7 @@ import { createBlocksAdapter } from '../detection-blocks.ts';
 import { createIpsAdapter } from '../detection-ips.ts';
 import { ValidationError } from '../errors.ts';
 import type { SecurityEventBus } from '../events/index.ts';
+import { GeoLookup } from '../geo/index.ts';
 import type { BlocksPort } from '../http/routes/admin-routes.ts';
 import { prepareSchema } from '../main.ts';
 import {
@@ -63,12 +64,15 @@ async function withDetector<T>(
 /**
  * `flux-auth ip <addr>`: its reputation score and why, active block and latest events, as
  * JSON (the body of `GET /api/admin/ips/:ip`). Scores are shared through Redis; without Redis
- * each server keeps its own, so this shows the seed lists' score only.
+ * each server keeps its own, so this shows the seed lists' score only. `geo` from the GeoIP
+ * data (bundled countries, GEOIP_CITY_DB).
  */
 export async function runIp(ip: string): Promise<void> {
   try {
+    const { config } = loadConfigOrExit();
+    const { locate } = await GeoLookup.open({ cityDbPath: config.geoipCityDb });
     const view = await withDetector((detector, _bus, policy, db) =>
-      createIpsAdapter(detector, db, () => policy.ipv6PrefixLength).describe(ip),
+      createIpsAdapter(detector, db, () => policy.ipv6PrefixLength, locate).describe(ip),
     );
     process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
   } catch (error) {

@@ -15,7 +15,7 @@ import {
 } from '../detection/index.ts';
 import { ServiceUnavailableError } from '../errors.ts';
 import type { SecurityEventBus } from '../events/index.ts';
-import { GeoLookup } from '../geo/index.ts';
+import { type GeoLocator, GeoLookup } from '../geo/index.ts';
 import type { DependencyState } from '../http/ports.ts';
 import type { ServiceOverrides } from '../main.ts';
 import type { ServiceMetrics, StoreMode } from '../monitoring/metrics/index.ts';
@@ -34,6 +34,8 @@ export interface Detection {
   status(): DependencyState;
   mode(): StoreMode;
   policy(): { policy: DetectionPolicy; source: string };
+  /** GeoIP lookup (account_takeover, the IP view); null when turned off. */
+  readonly locate: GeoLocator | null;
   close(): Promise<void>;
 }
 
@@ -124,6 +126,7 @@ export async function createDetection(
   const isRedis = config.redisUrl !== null;
   return {
     detector,
+    locate,
     ipv6PrefixLength: () => policy.ipv6PrefixLength,
     policy: () => ({
       policy,

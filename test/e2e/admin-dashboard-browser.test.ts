@@ -158,6 +158,17 @@ describe('admin dashboard in Chromium', () => {
           expect(await seriousA11yViolations(page), `${name} at ${width}px`).toEqual([]);
         }
       }
+      // The IP page shows the reputation of GET /api/admin/ips/:ip, score included.
+      const view = await service.services.ips.describe(ATTACKER_IP);
+      await page.goto(`${service.url}/admin/#/ip/${ATTACKER_IP}`);
+      const reputation = page.locator('section', {
+        has: page.getByRole('heading', { name: 'Reputation' }),
+      });
+      await reputation.waitFor();
+      const shown = await reputation.locator('dt', { hasText: /^score$/ }).locator('xpath=..');
+      expect(await shown.locator('dd').textContent()).toBe(String(view.reputation.score));
+      expect(await reputation.textContent()).toContain('level');
+
       expect(await cspViolations(page)).toEqual([]);
       expectClean(problems);
       await context.close();

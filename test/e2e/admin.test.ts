@@ -67,6 +67,11 @@ forEachDialect((_dialect, open) => {
     expect((await call('GET', `/api/admin/ips/${ip}`, userToken)).status).toBe(403);
   });
 
+  it('GET /api/admin/ips/:ip places a public address with the GeoIP data (bundled countries)', async () => {
+    const placed = await readJson(await call('GET', '/api/admin/ips/81.2.69.142', adminToken));
+    expect(placed.geo).toEqual({ country: 'GB' });
+  });
+
   it('refuses the admin API without a token (401) and to a plain user (403)', async () => {
     expect((await call('GET', '/api/admin/events')).status).toBe(401);
     const forbidden = await call('GET', '/api/admin/blocks', userToken);

@@ -8,7 +8,7 @@ import { formatTime } from '../format.ts';
 import type { Block } from './blocks.tsx';
 
 // Fields of `GET /api/admin/ips/:ip` (IP reputation), shown when that endpoint exists.
-const REPUTATION_FIELDS = ['score', 'reasons', 'why', 'geo', 'counters'] as const;
+const REPUTATION_FIELDS = ['reputation', 'score', 'reasons', 'why', 'geo', 'counters'] as const;
 
 /** One IP: reputation (when available), block state with block/unblock, its event history. */
 export function IpPage({ ip }: { ip: string }) {

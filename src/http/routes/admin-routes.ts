@@ -6,6 +6,7 @@ import { type AuditEvent, InvalidCursorError, listEvents } from '../../audit/ind
 import type { Database } from '../../db/index.ts';
 import { ValidationError } from '../../errors.ts';
 import { type Actor, SEVERITIES } from '../../events/index.ts';
+import type { GeoPlace } from '../../geo/index.ts';
 import { type AdminSessionPort, createAdminAuthHook } from '../admin-auth.ts';
 import type { AccountsPort, TokensPort } from '../ports.ts';
 import { ErrorBody } from '../schemas.ts';
@@ -50,7 +51,8 @@ export interface IpView {
   readonly counters: { requests: number; failures: number; pending: number };
   readonly block: BlockView | null;
   readonly lastEvents: AuditEvent[];
-  readonly geo: null;
+  /** Where the GeoIP data places the address; null when private, unknown or not configured. */
+  readonly geo: GeoPlace | null;
 }
 
 /** One IP's reputation, block and latest events. */
@@ -137,7 +139,15 @@ const IpViewSchema = Type.Object({
   }),
   block: Type.Union([BlockSchema, Type.Null()]),
   lastEvents: Type.Array(EventSchema),
-  geo: Type.Null({ description: 'Not located in this view (null)' }),
+  geo: Type.Union([
+    Type.Object({
+      country: Type.String(),
+      latitude: Type.Optional(Type.Number()),
+      longitude: Type.Optional(Type.Number()),
+      accuracyRadiusKm: Type.Optional(Type.Number()),
+    }),
+    Type.Null({ description: 'Private, loopback or unknown address, or no GeoIP data' }),
+  ]),
 });
 const EventPageSchema = Type.Object({
   events: Type.Array(EventSchema),
