@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   cpSync,
   mkdirSync,
@@ -77,7 +77,7 @@ function childrenOf(pid: number): string[] {
   return names;
 }
 
-function loginFrom(url: string, ip: string): Promise<number> {
+function loginFrom(url: string, ip: string, email: string): Promise<number> {
   return new Promise((resolve, reject) => {
     // A new connection per request: PM2's cluster hands connections to instances in turn.
     const req = request(`${url}/api/auth/login`, {
@@ -90,7 +90,7 @@ function loginFrom(url: string, ip: string): Promise<number> {
       res.on('end', () => resolve(res.statusCode ?? 0));
     });
     req.on('error', reject);
-    req.end(JSON.stringify({ email: 'nobody@example.com', password: 'wrong password 123' }));
+    req.end(JSON.stringify({ email, password: 'wrong password 123' }));
   });
 }
 
@@ -211,23 +211,33 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       JWT_SECRET: SECRET,
       TRUST_PROXY: '127.0.0.1',
     });
-    const processes = await waitFor(
-      (all) => all.filter((p) => p.pm2_env.status === 'online').length === 2,
-    );
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHealth(url);
-    // A client address of its own, so no other test's counters in the same Redis interfere.
-    const ip = `198.51.100.${randomInt(1, 255)}`;
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i += 1) statuses.push(await loginFrom(url, ip));
-    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    // Both instances answered some of those logins: the limit held across them.
-    for (const instance of processes) {
-      const log = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
-      expect(log).toContain('"url":"/api/auth/login"');
+    try {
+      const processes = await waitFor(
+        (all) => all.filter((p) => p.pm2_env.status === 'online').length === 2,
+      );
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHealth(url);
+      // This Redis is shared and outlives the test (the service's own `fa:` keys): a client and
+      // an account never seen before, so no earlier run's state counts. A /64 of its own (IPv6
+      // is counted per /64), since a reused address keeps its reputation for days and an
+      // earlier block halves its limit; a fresh account, since account_guard throttles one
+      // that failed from 5 addresses in 15 minutes.
+      const ip = `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}::1`;
+      const email = `deploy-${randomBytes(8).toString('hex')}@example.com`;
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i += 1) statuses.push(await loginFrom(url, ip, email));
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+      // Both instances answered some of those logins: the limit held across them.
+      for (const instance of processes) {
+        const log = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
+        expect(log).toContain('"url":"/api/auth/login"');
+      }
+      await pm2(['delete', 'all']);
+      for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
+    } finally {
+      // A failed check must not leave these two running into the next tests' PM2 state.
+      await pm2(['delete', 'all']).catch(() => {});
     }
-    await pm2(['delete', 'all']);
-    for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
   });
 
   // Issue 9: the deploy files start the instrument file, so Sentry is set up before the service
