@@ -61,12 +61,13 @@ async function stopProxiedFleet(fleet: ProxiedFleet | undefined): Promise<void> 
   await fleet?.redis.kill();
 }
 
-/** The client keys that have counters in Redis (`fa:{ip:<key>}:s`). */
+/** The client keys that have anything in Redis (`fa:{ip:<key>}:s`, `:rep`). */
 async function countedClients(redis: RedisServerProcess): Promise<string[]> {
   const client = await redis.client();
   try {
     const keys = await scanKeys(client, 'fa:{ip:');
-    return keys.map((k) => /\{ip:(.*)\}:s$/.exec(k)?.[1] ?? k).sort();
+    // Every key of a client (its state `:s`, its reputation `:rep` once it was blocked).
+    return [...new Set(keys.map((k) => /\{ip:(.*)\}:[a-z]+$/.exec(k)?.[1] ?? k))].sort();
   } finally {
     client.disconnect();
   }
