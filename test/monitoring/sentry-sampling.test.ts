@@ -43,7 +43,7 @@ describe('events the client turns away', () => {
   it('a processing-queue overflow counts as dropped, once per event, spans aside', () => {
     const reported: string[] = [];
     const client = {
-      recordDroppedEvent(reason: string, category: string) {
+      recordDroppedEvent(reason: string, category: string, _count?: number) {
         reported.push(`${reason}:${category}`);
       },
     };
