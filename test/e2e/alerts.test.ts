@@ -176,7 +176,9 @@ describe('alerts over real SMTP and a real signed webhook', () => {
       'flux_auth_alert_deliveries_total',
     );
     expect(metrics).toContain('flux_auth_alert_deliveries_total{channel="email",outcome="sent"} 2');
-    expect(metrics).toContain('flux_auth_alert_deliveries_total{channel="webhook",outcome="sent"} 2');
+    expect(metrics).toContain(
+      'flux_auth_alert_deliveries_total{channel="webhook",outcome="sent"} 2',
+    );
     expect((await fetch(`${service.url}/api/admin/alerts`)).status).toBe(401);
   });
 
