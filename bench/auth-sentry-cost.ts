@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createAccounts, LoginLoad, type LoginSlice } from './lib/login-load.ts';
 import { processCpuSeconds } from './lib/proc.ts';
 import { type Measurement, measureWithOneRetry } from './lib/retry.ts';
+import { startSentrySink } from './lib/sentry-sink.ts';
 import { type RunningServer, startServer } from './lib/server.ts';
 import { envNumber } from './lib/settings.ts';
 import { fmt, percentile } from './lib/stats.ts';
@@ -10,33 +9,6 @@ import { sleep } from './lib/time.ts';
 
 /** Login throughput with Sentry at production sampling, as a ratio of Sentry off. */
 export const SENTRY_LOGIN_TARGET = 0.95;
-
-/** A Sentry ingestion endpoint that accepts and discards envelopes, counting them. */
-async function startSink(): Promise<{
-  dsn: string;
-  received: () => number;
-  close(): Promise<void>;
-}> {
-  let received = 0;
-  const server: Server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      received += 1;
-      response.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    dsn: `http://0123456789abcdef0123456789abcdef@127.0.0.1:${port}/1`,
-    received: () => received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** One server of the comparison, its load and what each round measured on it. */
 interface SentrySide {
@@ -104,7 +76,7 @@ async function sentryCostOnce(): Promise<Measurement> {
   const sliceSeconds = envNumber('BENCH_SENTRY_SECONDS', 36) / rounds;
   const warmupSeconds = envNumber('BENCH_WARMUP_SECONDS', 3);
   const clients = Math.round(envNumber('BENCH_LOGIN_CLIENTS', 32));
-  const sink = await startSink();
+  const sink = await startSentrySink();
   const servers: RunningServer[] = [];
   const sides: SentrySide[] = [];
   try {

@@ -1,6 +1,7 @@
 import * as Sentry from '@sentry/node';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { scrubValue } from './scrubber.ts';
+import { instrumentFastifyApp } from './sentry-fastify.ts';
 
 /** Where an auth error happened; every field optional, none of them a secret. */
 export interface AuthErrorContext {
@@ -56,7 +57,10 @@ export const NO_ERROR_TRACKER: ErrorTracker = {
 export function createSentryErrorTracker(): ErrorTracker {
   return {
     install: (app) => {
+      // A no-op in SDK 11 (the integration hooks Fastify itself), kept for when it is not;
+      // capture, transaction names and the sampled requests' span are instrumentFastifyApp's.
       Sentry.setupFastifyErrorHandler(app);
+      instrumentFastifyApp(app);
       app.addHook('onRequest', tagRequestScope);
     },
     setUser: (userId) => {

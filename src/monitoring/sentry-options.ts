@@ -1,7 +1,6 @@
 import {
   type ErrorEvent,
   type EventHint,
-  fastifyIntegration,
   httpIntegration,
   type NodeOptions,
   withStaticSpan,
@@ -9,13 +8,24 @@ import {
 import type { SentryConfig } from '../config/index.ts';
 import { EventRateLimiter } from './event-rate-limiter.ts';
 import { scrubString, stripQueryString } from './scrubber.ts';
+import { fastifyErrorsIntegration } from './sentry-fastify.ts';
 import { profilingIntegrations } from './sentry-profiling.ts';
+import { createRequestSampler, SAMPLE_RATE_ATTRIBUTE } from './sentry-sampling.ts';
+
+export { isUntracedPath } from './sentry-sampling.ts';
+
 import { scrubBreadcrumb, scrubEvent, scrubSpan } from './sentry-scrub.ts';
 import type { SentryCounters } from './sentry-stats.ts';
 import { createCountingTransport } from './sentry-transport.ts';
 
 /** Envelopes in flight to Sentry at most; past it events are dropped and counted. */
 export const SENTRY_QUEUE_SIZE = 100;
+/**
+ * Events being prepared (event processors, beforeSend) at once at most; past it they are dropped
+ * and counted. Finished transactions are captured in batches (every ≤ 100 ms), so a busy
+ * traced server hands over hundreds at once: the SDK's default (64) dropped them.
+ */
+export const SENTRY_PROCESSING_QUEUE_SIZE = 1000;
 /** A send to Sentry not answered within this is abandoned (ms). */
 export const SENTRY_SEND_TIMEOUT_MS = 5000;
 /** Captured errors of one group sent per minute; the rest are counted, not sent. */
@@ -41,20 +51,17 @@ const KEPT_DEFAULT_INTEGRATIONS: ReadonlySet<string> = new Set([
   'Redis',
 ]);
 
-// Probes and scrapes: frequent, uninteresting, never traced.
-const UNTRACED_PATH = /^\/(?:health|ready|metrics)(?:[/?#]|$)/;
-
-/** True for requests that are never traced: `/health`, `/ready` and `/metrics`. */
-export function isUntracedPath(urlPath: string): boolean {
-  return UNTRACED_PATH.test(urlPath);
-}
-
 /**
  * Every `Sentry.init` option of flux-auth: no personal data collected, one scrubber over events,
  * transactions, spans and breadcrumbs, errors grouped and rate-limited, a bounded counting
  * transport, and traces sampled at `tracesSampleRate` except probes.
  */
-export function buildSentryOptions(config: SentryConfig, counters: SentryCounters): NodeOptions {
+export function buildSentryOptions(
+  config: SentryConfig,
+  counters: SentryCounters,
+  random: () => number = Math.random,
+): NodeOptions {
+  const sampler = createRequestSampler(config.tracesSampleRate, random);
   const limiter = new EventRateLimiter({
     perKey: ERRORS_PER_GROUP_PER_MINUTE,
     total: ERRORS_PER_MINUTE,
@@ -66,11 +73,8 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
     release: config.release,
     // Transactions as whole events, so `beforeSendTransaction` sees (and scrubs) every span.
     traceLifecycle: 'static',
-    tracesSampler: (context) => {
-      const path = pathOf(context.normalizedRequest?.url ?? context.name.replace(/^[A-Z]+ /, ''));
-      // A client's `sentry-trace` header is not trusted to force sampling: the rate decides.
-      return isUntracedPath(path) ? 0 : config.tracesSampleRate;
-    },
+    // Requests are sampled before their span is made (see sentry-sampling.ts).
+    tracesSampler: (context) => sampler.tracesSampler(context),
     // The v11 successor of `sendDefaultPii: false`: no user data, cookies, bodies or queries.
     dataCollection: {
       userInfo: false,
@@ -87,13 +91,16 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
     integrations: (defaults) => [
       ...defaults.filter((integration) => KEPT_DEFAULT_INTEGRATIONS.has(integration.name)),
       httpIntegration({
-        ignoreIncomingRequests: (urlPath) => isUntracedPath(urlPath),
+        ignoreIncomingRequests: (urlPath) => sampler.skipRequest(urlPath),
+        // The trace's sample rate as Sentry reads it back (extrapolation), not the 1 above.
+        onSpanCreated: (span) => span.setAttribute(SAMPLE_RATE_ATTRIBUTE, config.tracesSampleRate),
         maxRequestBodySize: 'none',
         ignoreRequestBody: () => true,
         // Release health per request is of no use to an API and costs every request a little.
         sessions: false,
       }),
-      fastifyIntegration(),
+      // Not the SDK's fastifyIntegration: it spans every hook of every request, sampled or not.
+      fastifyErrorsIntegration(),
       ...profilingIntegrations(config.profilesSampleRate),
     ],
     ...(config.profilesSampleRate > 0
@@ -103,6 +110,7 @@ export function buildSentryOptions(config: SentryConfig, counters: SentryCounter
     beforeSendTransaction: (event) => scrubEvent(event),
     beforeSendSpan: withStaticSpan((span) => scrubSpan(span)),
     beforeBreadcrumb: (breadcrumb) => scrubBreadcrumb(breadcrumb),
+    transportOptions: { bufferSize: SENTRY_PROCESSING_QUEUE_SIZE },
     transport: createCountingTransport(counters, {
       queueSize: SENTRY_QUEUE_SIZE,
       timeoutMs: SENTRY_SEND_TIMEOUT_MS,
@@ -136,16 +144,6 @@ function limitErrors(
     event.extra = { ...event.extra, suppressedSinceLast: decision.suppressed };
   }
   return scrubEvent(event);
-}
-
-// The SDK hands the request's absolute URL (`http://host:port/health?x`); the path decides.
-function pathOf(url: string): string {
-  if (url.startsWith('/')) return url;
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
 }
 
 function codeOf(error: unknown): string | null {

@@ -2,6 +2,7 @@ import * as Sentry from '@sentry/node';
 import type { SentryConfig } from '../config/index.ts';
 import { buildSentryOptions } from './sentry-options.ts';
 import { SentryCounters, type SentryStats } from './sentry-stats.ts';
+import { countLostEvents } from './sentry-transport.ts';
 
 /** Sentry as this process runs it: the settings it was started with and its counters. */
 export interface SentryRuntime {
@@ -24,7 +25,8 @@ export function initSentry(config: SentryConfig): SentryRuntime | null {
   if (existing !== null) return existing;
   if (config.dsn === null) return null;
   const counters = new SentryCounters();
-  Sentry.init(buildSentryOptions(config, counters));
+  const client = Sentry.init(buildSentryOptions(config, counters));
+  if (client !== undefined) countLostEvents(client, counters);
   const runtime: SentryRuntime = { config, counters };
   (globalThis as RuntimeHolder)[RUNTIME_KEY] = runtime;
   return runtime;

@@ -50,6 +50,27 @@ export function createCountingTransport(
   };
 }
 
+/** What the client can do with a dropped event: report it (client reports). */
+export interface DropRecorder {
+  recordDroppedEvent(reason: string, category: string, count?: number): void;
+}
+
+/**
+ * Counts in `counters.dropped` the events the client's own processing queue turns away before
+ * the transport sees them (a burst of transactions captured at once). The transport's losses are
+ * counted by the transport: it reports them to the method as bound when the client was built,
+ * not through this replacement, so nothing is counted twice.
+ */
+export function countLostEvents(client: DropRecorder, counters: SentryCounters): void {
+  const record = client.recordDroppedEvent.bind(client);
+  client.recordDroppedEvent = (reason, category, count) => {
+    if (reason === 'queue_overflow' && category !== 'span' && category !== 'internal') {
+      counters.dropped += count ?? 1;
+    }
+    record(reason, category, count);
+  };
+}
+
 function countEvents(envelope: Envelope): number {
   let count = 0;
   for (const [itemHeaders] of envelope[1]) {
