@@ -76,8 +76,11 @@ describe('graceful shutdown', { timeout: 360_000 }, () => {
       let serverPid = 0;
       try {
         await waitForHealth(url);
-        serverPid = Number(/"pid":(\d+)[^\n]*flux-auth listening/.exec(output.text())?.[1] ?? 0);
-        expect(serverPid).toBeGreaterThan(0);
+        // The log line travels a pipe (through npm or npx): it may arrive after /health answers.
+        const listeningPid = () =>
+          Number(/"pid":(\d+)[^\n]*flux-auth listening/.exec(output.text())?.[1] ?? 0);
+        await expect.poll(listeningPid, { timeout: 30_000 }).toBeGreaterThan(0);
+        serverPid = listeningPid();
         const post = (path: string, body: unknown) =>
           fetch(`${url}${path}`, {
             method: 'POST',

@@ -228,9 +228,10 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       for (let i = 0; i < 6; i += 1) statuses.push(await loginFrom(url, ip, email));
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
       // Both instances answered some of those logins: the limit held across them.
+      // PM2 writes each instance's output to its file when it gets it: it may lag the answers.
       for (const instance of processes) {
-        const log = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
-        expect(log).toContain('"url":"/api/auth/login"');
+        const log = () => readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
+        await expect.poll(log, { timeout: 30_000 }).toContain('"url":"/api/auth/login"');
       }
       await pm2(['delete', 'all']);
       for (const instance of processes) expect(await waitForExit(instance.pid)).toBe(true);
