@@ -283,6 +283,9 @@ describe('admin dashboard in Chromium', () => {
       const blocks = await service.services.blocks.list();
       expect(blocks.map((b) => b.ip)).not.toContain('198.51.100.99');
 
+      // The overview's own loads must be over before the clock jumps: on a busy machine one
+      // still in flight got the 401 first and replaced the page under the click.
+      await page.waitForLoadState('networkidle');
       now += 16 * 60_000;
       await page.getByRole('link', { name: 'Blocks' }).click();
       await page.getByText('Your session has ended').waitFor();

@@ -217,6 +217,12 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       );
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url);
+      // PM2 says online when the process runs; the cluster hands connections only to instances
+      // that listen. Both must, or a busy machine's slower one gets no login to answer.
+      for (const instance of processes) {
+        const log = () => readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
+        await expect.poll(log, { timeout: 90_000, interval: 200 }).toContain('flux-auth listening');
+      }
       // This Redis is shared and outlives the test (the service's own `fa:` keys): a client and
       // an account never seen before, so no earlier run's state counts. A /64 of its own (IPv6
       // is counted per /64), since a reused address keeps its reputation for days and an
