@@ -186,6 +186,15 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
     throw new Error(`PM2 never reached the state: ${JSON.stringify(await list())}`);
   };
 
+  // Online only means the process runs: each instance's log says when it listens (and what it
+  // logged while starting is in the file by then).
+  const waitForListening = async (processes: readonly Pm2Process[]) => {
+    for (const instance of processes) {
+      const log = () => readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
+      await expect.poll(log, { timeout: 90_000, interval: 200 }).toContain('flux-auth listening');
+    }
+  };
+
   beforeAll(async () => {
     pm2Home = mkdtempSync(join(tmpdir(), 'flux-pm2-'));
     database = await openPostgresTestDatabase();
@@ -219,10 +228,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       await waitForHealth(url);
       // PM2 says online when the process runs; the cluster hands connections only to instances
       // that listen. Both must, or a busy machine's slower one gets no login to answer.
-      for (const instance of processes) {
-        const log = () => readFileSync(instance.pm2_env.pm_out_log_path, 'utf8');
-        await expect.poll(log, { timeout: 90_000, interval: 200 }).toContain('flux-auth listening');
-      }
+      await waitForListening(processes);
       // This Redis is shared and outlives the test (the service's own `fa:` keys): a client and
       // an account never seen before, so no earlier run's state counts. A /64 of its own (IPv6
       // is counted per /64), since a reused address keeps its reputation for days and an
@@ -269,6 +275,7 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
       );
       const url = `http://127.0.0.1:${port}`;
       await waitForHealth(url);
+      await waitForListening(processes);
       for (const instance of processes) {
         expect(instance.pm2_env.node_args).toEqual([
           '--import',
