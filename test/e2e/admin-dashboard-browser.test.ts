@@ -223,7 +223,11 @@ describe('admin dashboard in Chromium', () => {
       const { page, problems } = await open(context);
       await signIn(page, ADMIN);
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // Let the overview's own loads end first: once, in a full suite on a busy machine, the
+      // events page's filter never showed within 30 s after a jump made while they were in flight.
+      await page.waitForLoadState('networkidle');
       await page.goto(`${service.url}/admin/#/events`);
+      await page.getByRole('heading', { name: 'Events' }).waitFor();
       await page.getByLabel('IP', { exact: true }).fill('198.51.100.120');
       await page.getByRole('button', { name: 'Apply' }).click();
       const shown = page.locator('table.events tbody tr');
