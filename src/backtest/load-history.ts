@@ -4,6 +4,18 @@ import { type LoginOutcome, readLoginOutcomes } from '../history/index.ts';
 import type { RecordedHistory, ReplayAttempt, ReplayBlock } from './history-record.ts';
 import { accountsOf } from './replay-brute-force.ts';
 
+/** Most attempts one backtest replays: beyond this it would hold the event loop too long. */
+export const MAX_REPLAYED_ATTEMPTS = 1_000_000;
+
+/** The period holds more than `MAX_REPLAYED_ATTEMPTS`: the caller should pick a shorter one. */
+export class BacktestTooLargeError extends Error {
+  constructor() {
+    super(
+      `more than ${MAX_REPLAYED_ATTEMPTS.toLocaleString('en')} login attempts recorded in that period; choose a shorter one`,
+    );
+  }
+}
+
 /**
  * Reads what was recorded from `since` to `until` (epoch ms): login outcomes, requests refused
  * by a brute_force block (`blocked_request` rows, each standing for `details.count` requests),
@@ -14,7 +26,9 @@ export async function loadHistory(
   since: number,
   until: number,
 ): Promise<RecordedHistory> {
-  const outcomes = (await readLoginOutcomes(db, since)).filter((o) => o.at <= until);
+  const outcomes = await readLoginOutcomes(db, since, until, MAX_REPLAYED_ATTEMPTS + 1);
+  if (outcomes.length > MAX_REPLAYED_ATTEMPTS) throw new BacktestTooLargeError();
+  let budget = MAX_REPLAYED_ATTEMPTS - outcomes.length;
   const events = await db
     .selectFrom('security_events')
     .select(['created_at', 'type', 'details'])
@@ -45,7 +59,9 @@ export async function loadHistory(
     if (clientKey === null) continue;
     if (row.type === 'blocked_request') {
       if (details.blockRule !== 'brute_force' || details.route !== 'login') continue;
-      const count = typeof details.count === 'number' ? details.count : 1;
+      const count = typeof details.count === 'number' ? Math.max(1, Math.trunc(details.count)) : 1;
+      budget -= count;
+      if (budget < 0) throw new BacktestTooLargeError();
       for (let i = 0; i < count; i += 1) {
         attempts.push({ at, clientKey, accountKey: null, outcome: 'refused' });
       }

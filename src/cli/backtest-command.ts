@@ -1,4 +1,9 @@
-import { formatBacktest, parseSince, runBacktest } from '../backtest/index.ts';
+import {
+  BacktestTooLargeError,
+  formatBacktest,
+  parseSince,
+  runBacktest,
+} from '../backtest/index.ts';
 import { createDatabase } from '../db/index.ts';
 import { loadPolicyFile, PolicyFileError } from '../detection/index.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
@@ -42,6 +47,10 @@ export async function runBacktestCommand(options: {
       options.json ? `${JSON.stringify(result, null, 2)}\n` : formatBacktest(result),
     );
   } catch (error) {
+    if (error instanceof BacktestTooLargeError) {
+      process.stderr.write(`flux-auth: --since: ${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
     failAndExit('backtest failed', error);
   } finally {
     await database.destroy().catch(() => {});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,5 +178,43 @@ forEachDialect((dialect) => {
       payload: { policy: {}, since: '1h' },
     });
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('refuses, with a 400 naming "since", a period holding more attempts than one backtest replays', async () => {
+    const id = randomUUID();
+    const db = service.services.database.db;
+    await db
+      .insertInto('security_events')
+      .values({
+        id,
+        created_at: Date.now() - 60_000,
+        type: 'blocked_request',
+        severity: 'low',
+        ip: '203.0.113.250',
+        user_id: null,
+        user_agent: null,
+        rule: 'brute_force',
+        details: JSON.stringify({
+          ipKey: '203.0.113.250',
+          blockRule: 'brute_force',
+          route: 'login',
+          count: 2_000_000,
+        }),
+        request_id: null,
+      })
+      .execute();
+    try {
+      const tooLarge = await service.app.inject({
+        method: 'POST',
+        url: '/api/admin/policy/backtest',
+        headers: { authorization: `Bearer ${adminToken}` },
+        payload: { policy: LIMIT_10, since: '1h' },
+      });
+      expect(tooLarge.statusCode).toBe(400);
+      expect(tooLarge.json().error).toContain('"since"');
+      expect(tooLarge.json().error).toContain('choose a shorter one');
+    } finally {
+      await db.deleteFrom('security_events').where('id', '=', id).execute();
+    }
   });
 });

@@ -124,6 +124,16 @@ forEachDialect((_dialect, open) => {
     });
   });
 
+  it('answers a window near 1970 (bucket starts typed as 64-bit, no integer overflow)', async () => {
+    const buckets = await queryStats(db.handle.db, {
+      fromMs: Date.parse('1970-01-01T00:00:00Z'),
+      toMs: Date.parse('1970-03-01T00:00:00Z'),
+      bucket: 'day',
+    });
+    expect(buckets).toHaveLength(59);
+    expect(buckets.every((b) => b.failedLogins === 0 && b.blocks === 0)).toBe(true);
+  });
+
   it('queryOverview ranks IPs by events and accounts by failed logins', async () => {
     const overview = await queryOverview(db.handle.db, T0);
     expect(overview.topIps[0]).toEqual({ ip: '203.0.113.5', events: 4 });

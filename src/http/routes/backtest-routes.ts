@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Kysely } from 'kysely';
-import { parseSince, runBacktest } from '../../backtest/index.ts';
+import { BacktestTooLargeError, parseSince, runBacktest } from '../../backtest/index.ts';
 import type { Database } from '../../db/index.ts';
 import { parsePolicy } from '../../detection/index.ts';
 import { ValidationError } from '../../errors.ts';
@@ -81,7 +81,17 @@ export const backtestRoutes: FastifyPluginAsyncTypebox<BacktestRoutesOptions> = 
           'Invalid field "since": expected a period like 7d, 24h, 90m or a past ISO 8601 time',
         );
       }
-      const result = await runBacktest({ db: opts.db, policy: parsed.policy, since, until: now });
+      const result = await runBacktest({
+        db: opts.db,
+        policy: parsed.policy,
+        since,
+        until: now,
+      }).catch((error: unknown) => {
+        if (error instanceof BacktestTooLargeError) {
+          throw new ValidationError('since', `Invalid field "since": ${error.message}`);
+        }
+        throw error;
+      });
       return {
         ...result,
         blocksAdded: result.blocksAdded.map((b) => ({ ...b, accounts: [...b.accounts] })),
