@@ -90,9 +90,16 @@ suite('three server processes on a three-master Redis Cluster', () => {
       }
       expect(statuses, `client ${i}`).toEqual([401, 401, 401, 401, 401, 429]);
     }
+    // Each client IP has its state (`:s`, holding the block) and, once blocked, its reputation
+    // (`:rep`, another Redis type): both are spread over the masters.
     const counted = await Promise.all(
-      [0, 1, 2].map((node) => cluster.scanNode(node, 'fa:{ip:127.93.*')),
+      [0, 1, 2].map((node) => cluster.scanNode(node, 'fa:{ip:127.93.*}:s')),
     );
+    const reputations = await Promise.all(
+      [0, 1, 2].map((node) => cluster.scanNode(node, 'fa:{ip:127.93.*}:rep')),
+    );
+    expect(reputations.flat()).toHaveLength(40);
+    expect(reputations.every((keys) => keys.length > 0)).toBe(true);
     const blocked = await Promise.all(counted.map((keys, node) => cluster.blocksAmong(node, keys)));
     console.info(
       `client IP keys per master: ${counted.map((k) => k.length).join(', ')}; with a block: ${blocked.join(', ')}`,
