@@ -27,6 +27,10 @@ export function useRoute(): Route {
   useEffect(() => {
     const update = () => setRoute(parseRoute(location.hash));
     addEventListener('hashchange', update);
+    // Effects run after paint: a hash changed between the first render and now fired its
+    // hashchange before anyone listened (seen in CI: a jump made right after sign-in left the
+    // overview on screen for good). Read it once more now that the listener is in place.
+    update();
     return () => removeEventListener('hashchange', update);
   }, []);
   return route;
