@@ -81,7 +81,9 @@ export function createDetectionStore(options: DetectionStoreOptions): DetectionS
     // A healthy Redis is heard at least every probe interval: silent one timeout past that, it
     // has left a ping unanswered that long. One interval more of tolerance: a healthy Redis
     // answering a 1,000-login burst on a busy shared host was once seen silent for 77 ms.
-    silenceMs: timeoutMs + 2 * probe.intervalMs,
+    // Four probe intervals (150 ms at the default): with two, a healthy Redis starved of CPU on
+    // a busy 2-core CI host once stayed silent past 100 ms and a burst lost its exact limit.
+    silenceMs: timeoutMs + 4 * probe.intervalMs,
     probeIntervalMs: options.probeIntervalMs,
     onCallTimed: options.onCallTimed,
     onLateCalls: (count, reason) =>

@@ -19,7 +19,8 @@ export interface MetricSources {
   readonly sentry?: SentryStats;
 }
 
-// 0.1: the default REDIS_TIMEOUT_MS + two probe intervals (a call released on a silent Redis);
+// 0.25: above the default REDIS_TIMEOUT_MS + four probe intervals (150 ms: a call released on a
+// silent Redis);
 // 0.3: that timeout + 250 ms, the line no call should cross even on a busy host.
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5];
 const HASH_WAIT_BUCKETS = [0, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
