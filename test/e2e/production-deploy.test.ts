@@ -281,10 +281,17 @@ describe('PM2 with deploy/ecosystem.config.cjs', { timeout: 180_000 }, () => {
           '--import',
           join(checkout, 'bin', 'instrument.js'),
         ]);
-        const lines = readFileSync(instance.pm2_env.pm_out_log_path, 'utf8')
-          .split('\n')
-          .filter((line) => line.startsWith('{'))
-          .map((line) => JSON.parse(line) as { msg?: string; preloaded?: boolean });
+        // PM2 writes each instance's log file on its own schedule: wait (bounded) for the line.
+        const readLines = () =>
+          readFileSync(instance.pm2_env.pm_out_log_path, 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as { msg?: string; preloaded?: boolean });
+        let lines = readLines();
+        for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'Sentry initialized'); i += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          lines = readLines();
+        }
         // Set up by the instrument file before the service was imported, not by start's fallback.
         expect(lines.find((l) => l.msg === 'Sentry initialized')).toMatchObject({
           preloaded: true,
