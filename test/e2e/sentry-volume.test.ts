@@ -63,8 +63,15 @@ describe('development: every request traced, probes never, one message per block
     });
     cleanups.push(() => service.stop());
 
-    const statuses = await runRequests(1000, 4, () => fetch(`${service.url}/openapi.json`));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(1000);
+    // In batches of 50, each delivered before the next starts: the transport keeps at most
+    // SENTRY_QUEUE_SIZE envelopes in flight and drops the rest by design, and on a busy CI host
+    // the fake endpoint (in this test's own process) once answered too slowly for 4 unpaced
+    // workers. Pacing keeps this test about sampling, not about the queue bound.
+    for (let batch = 1; batch <= 20; batch += 1) {
+      const statuses = await runRequests(50, 4, () => fetch(`${service.url}/openapi.json`));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+      await fake.waitFor(() => transactionsNamed(fake, 'GET /openapi.json') >= batch * 50, 60_000);
+    }
     await runRequests(20, 4, (i) => fetch(`${service.url}/${i % 2 === 0 ? 'health' : 'ready'}`));
 
     const bruteForceMessages = () =>
@@ -72,8 +79,6 @@ describe('development: every request traced, probes never, one message per block
     const first = await runRequests(6, 1, () => wrongLogin(service, '198.51.100.7'));
     expect(first).toEqual([401, 401, 401, 401, 401, 429]);
     await fake.waitFor(() => bruteForceMessages().length >= 1);
-    // Whatever else was in flight has landed by the time all 1,000 transactions have.
-    await fake.waitFor(() => transactionsNamed(fake, 'GET /openapi.json') === 1000, 60_000);
     expect(bruteForceMessages()).toHaveLength(1);
 
     const second = await runRequests(6, 1, () => wrongLogin(service, '198.51.100.8'));

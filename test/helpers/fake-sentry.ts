@@ -97,7 +97,11 @@ export async function startFakeSentry(): Promise<FakeSentry> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`fake Sentry: condition not met within ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `fake Sentry: condition not met within ${timeoutMs} ms (${envelopes.length} envelopes received)`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
