@@ -327,6 +327,7 @@ export function createHttpApp(services: Services, clock: () => number = Date.now
         users: services.users,
         sessions: services.adminSessions,
         idleMinutes: services.config.adminSessionIdleMinutes,
+        publicUrl: services.config.alerts.publicUrl,
         detectorStatus: services.detectorStatus,
         policy: services.detectionPolicy,
         alerts: {

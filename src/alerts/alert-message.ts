@@ -8,8 +8,14 @@ export type AlertKind = 'first' | 'digest' | 'test';
 /** The structured content of an alert: stored in `alerts.details` and sent to the webhook. */
 export interface AlertFacts {
   readonly eventCount: number;
+  /** Lower bounds when the matching `is…Capped` is true (the window tracked its maximum). */
   readonly distinctIps: number;
   readonly distinctAccounts: number;
+  readonly isDistinctIpsCapped: boolean;
+  readonly isDistinctAccountsCapped: boolean;
+  /** Events whose IP (account) was past the window's tracking cap; included in `eventCount`. */
+  readonly untrackedIpEvents: number;
+  readonly untrackedAccountEvents: number;
   readonly topIps: readonly Ranked[];
   readonly topAccounts: readonly Ranked[];
   /** ISO 8601 times of the first and last event summed up. */
@@ -31,6 +37,8 @@ export interface AlertMessage {
   /** What the rule means, from the event-type table. */
   readonly description: string;
   readonly facts: AlertFacts;
+  /** Caveats to show with the facts (distinct counts that are lower bounds); often none. */
+  readonly notes: readonly string[];
   /** `${PUBLIC_URL}/admin`, or null when PUBLIC_URL is not set. */
   readonly dashboardUrl: string | null;
 }
@@ -46,6 +54,7 @@ export function firstAlertMessage(
     eventCount: 1,
     distinctIps: sample.ip === null ? 0 : 1,
     distinctAccounts: sample.account === null ? 0 : 1,
+    ...UNCAPPED,
     topIps: sample.ip === null ? [] : [{ value: sample.ip, count: 1 }],
     topAccounts: sample.account === null ? [] : [{ value: sample.account, count: 1 }],
     firstAt: at,
@@ -64,6 +73,10 @@ export function digestMessage(summary: WindowSummary, dashboardUrl: string | nul
     eventCount: summary.eventCount,
     distinctIps: summary.distinctIps,
     distinctAccounts: summary.distinctAccounts,
+    isDistinctIpsCapped: summary.isDistinctIpsCapped,
+    isDistinctAccountsCapped: summary.isDistinctAccountsCapped,
+    untrackedIpEvents: summary.untrackedIpEvents,
+    untrackedAccountEvents: summary.untrackedAccountEvents,
     topIps: summary.topIps,
     topAccounts: summary.topAccounts,
     firstAt: new Date(summary.firstAt).toISOString(),
@@ -74,7 +87,7 @@ export function digestMessage(summary: WindowSummary, dashboardUrl: string | nul
   const what =
     blocked > 0
       ? `${plural(blocked, 'IP')} blocked`
-      : `${plural(summary.eventCount, 'event')} from ${plural(summary.distinctIps, 'IP')}`;
+      : `${plural(summary.eventCount, 'event')} from ${distinctIpsText(facts)}`;
   const headline = `${what} in ${describeSpan(summary.lastAt - summary.firstAt)}`;
   return build('digest', summary.rule, summary.severity, headline, facts, dashboardUrl);
 }
@@ -86,6 +99,7 @@ export function testAlertMessage(at: number, dashboardUrl: string | null): Alert
     eventCount: 0,
     distinctIps: 0,
     distinctAccounts: 0,
+    ...UNCAPPED,
     topIps: [],
     topAccounts: [],
     firstAt: time,
@@ -114,12 +128,50 @@ function build(
     headline,
     description,
     facts,
+    notes: capNotes(facts),
     dashboardUrl,
   };
 }
 
+// `37 IPs`, or `10,000+ IPs` when the window's IP tracking was full.
+function distinctIpsText(facts: AlertFacts): string {
+  return facts.isDistinctIpsCapped
+    ? `${formatCount(facts.distinctIps)}+ IPs`
+    : plural(facts.distinctIps, 'IP');
+}
+
+/** A count with thousands separators: `12,345`. */
+export function formatCount(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
+const UNCAPPED = {
+  isDistinctIpsCapped: false,
+  isDistinctAccountsCapped: false,
+  untrackedIpEvents: 0,
+  untrackedAccountEvents: 0,
+} as const;
+
+// The distinct counts stop growing at the window's cap: say so rather than under-report.
+function capNotes(facts: AlertFacts): string[] {
+  const notes: string[] = [];
+  if (facts.isDistinctIpsCapped) {
+    const cap = formatCount(facts.distinctIps);
+    notes.push(
+      `More than ${cap} IPs: a window tracks at most ${cap}; ${plural(facts.untrackedIpEvents, 'event')} came from untracked IPs (in Events, not in Distinct IPs or Top IPs).`,
+    );
+  }
+  if (facts.isDistinctAccountsCapped) {
+    const cap = formatCount(facts.distinctAccounts);
+    notes.push(
+      `More than ${cap} accounts: a window tracks at most ${cap}; ${plural(facts.untrackedAccountEvents, 'event')} concerned untracked accounts (in Events, not in Distinct accounts or Top accounts).`,
+    );
+  }
+  return notes;
+}
+
 function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  return `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 // Whole minutes, rounded up (a digest of 40 s of events says "in 1 min").

@@ -23,8 +23,17 @@ export interface WindowSummary {
   /** The highest severity among the window's events. */
   readonly severity: Severity;
   readonly eventCount: number;
+  /** Distinct IPs tracked; a lower bound when `isDistinctIpsCapped`. */
   readonly distinctIps: number;
+  /** Distinct accounts tracked; a lower bound when `isDistinctAccountsCapped`. */
   readonly distinctAccounts: number;
+  /** The window tracked its maximum of IPs and an event came from one more: see below. */
+  readonly isDistinctIpsCapped: boolean;
+  readonly isDistinctAccountsCapped: boolean;
+  /** Events whose IP (account) was not tracked because the window was full; in `eventCount`. */
+  readonly untrackedIpEvents: number;
+  readonly untrackedAccountEvents: number;
+  /** The most frequent tracked IPs and accounts (an untracked one never appears). */
   readonly topIps: readonly Ranked[];
   readonly topAccounts: readonly Ranked[];
   readonly firstAt: number;
@@ -68,6 +77,26 @@ export interface AlertWindowStore {
 
 /** How many top IPs and accounts a digest lists. */
 export const TOP_COUNT = 5;
+
+/**
+ * How many distinct IPs, and separately accounts, one window tracks: a wide distributed attack
+ * would otherwise grow a window without bound for all of ALERT_WINDOW_SECONDS.
+ */
+export const MAX_TRACKED_PER_WINDOW = 10_000;
+
+/** Options of both window stores. */
+export interface AlertWindowStoreOptions {
+  /** Distinct IPs and accounts tracked per window (default `MAX_TRACKED_PER_WINDOW`). */
+  readonly maxTrackedPerWindow?: number;
+}
+
+/** The tracking cap of `options`; throws a RangeError unless it is a whole number ≥ 1. */
+export function trackingCapOf(options: AlertWindowStoreOptions): number {
+  const cap = options.maxTrackedPerWindow ?? MAX_TRACKED_PER_WINDOW;
+  if (!Number.isSafeInteger(cap) || cap < 1)
+    throw new RangeError(`maxTrackedPerWindow must be a whole number ≥ 1, got ${cap}`);
+  return cap;
+}
 
 const RANKS: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 

@@ -102,7 +102,10 @@ export function createAlerting(deps: AlertingDeps): Alerting | null {
   }
   const alerter = new Alerter({
     channels,
-    windows: client === null ? local : new RedisAlertWindowStore(client, deps.redis?.keyPrefix),
+    windows:
+      client === null
+        ? local
+        : new RedisAlertWindowStore(client, { keyPrefix: deps.redis?.keyPrefix }),
     local,
     isLocalOnly: client === null,
     queue,

@@ -11,6 +11,7 @@ export {
 export { type AlertMessage, testAlertMessage } from './alert-message.ts';
 export { type AlertRoutesOptions, alertRoutes } from './alert-routes.ts';
 export { type AlertPage, type AlertView, insertAlert, listAlerts } from './alert-store.ts';
+export { MAX_TRACKED_PER_WINDOW } from './alert-window.ts';
 export type { Alerter, TestOutcome } from './alerter.ts';
 export {
   type Alerting,

@@ -1,10 +1,12 @@
 import {
   type AlertSample,
   type AlertWindowStore,
+  type AlertWindowStoreOptions,
   type Ranked,
   severityOfRank,
   severityRank,
   TOP_COUNT,
+  trackingCapOf,
   type WindowState,
   type WindowSummary,
 } from './alert-window.ts';
@@ -16,14 +18,26 @@ interface OpenWindow {
   firstAt: number;
   lastAt: number;
   severityRank: number;
-  readonly ips: Map<string, number>;
-  readonly accounts: Map<string, number>;
+  readonly ips: Tracked;
+  readonly accounts: Tracked;
   readonly actions: Map<string, number>;
+}
+
+/** Events per value, up to the cap of distinct values; events of further values only counted. */
+interface Tracked {
+  readonly counts: Map<string, number>;
+  untrackedEvents: number;
 }
 
 /** Alert windows of this process only (no Redis): de-duplication per instance. */
 export class MemoryAlertWindowStore implements AlertWindowStore {
   readonly #windows = new Map<string, OpenWindow>();
+  readonly #cap: number;
+
+  /** Throws a RangeError when `maxTrackedPerWindow` is not a whole number ≥ 1. */
+  constructor(options: AlertWindowStoreOptions = {}) {
+    this.#cap = trackingCapOf(options);
+  }
 
   async add(rule: string, sample: AlertSample, now: number, windowMs: number): Promise<boolean> {
     const window = this.#windows.get(rule);
@@ -35,8 +49,8 @@ export class MemoryAlertWindowStore implements AlertWindowStore {
     if (window.count === 1) window.firstAt = sample.at;
     window.lastAt = sample.at;
     window.severityRank = Math.max(window.severityRank, severityRank(sample.severity));
-    if (sample.ip !== null) increment(window.ips, sample.ip);
-    if (sample.account !== null) increment(window.accounts, sample.account);
+    if (sample.ip !== null) track(window.ips, sample.ip, this.#cap);
+    if (sample.account !== null) track(window.accounts, sample.account, this.#cap);
     if (sample.action !== null) increment(window.actions, sample.action);
     return false;
   }
@@ -71,7 +85,7 @@ export class MemoryAlertWindowStore implements AlertWindowStore {
       isOpen: window.end > now,
       windowEnd: window.end,
       eventCount: window.count,
-      distinctIps: window.ips.size,
+      distinctIps: window.ips.counts.size,
     }));
   }
 }
@@ -84,10 +98,16 @@ function emptyWindow(start: number, end: number): OpenWindow {
     firstAt: 0,
     lastAt: 0,
     severityRank: 0,
-    ips: new Map(),
-    accounts: new Map(),
+    ips: { counts: new Map(), untrackedEvents: 0 },
+    accounts: { counts: new Map(), untrackedEvents: 0 },
     actions: new Map(),
   };
+}
+
+// A value already tracked keeps counting when the window is full; a new one is only counted.
+function track(tracked: Tracked, value: string, cap: number): void {
+  if (tracked.counts.has(value) || tracked.counts.size < cap) increment(tracked.counts, value);
+  else tracked.untrackedEvents += 1;
 }
 
 function increment(map: Map<string, number>, key: string): void {
@@ -106,10 +126,14 @@ function summarize(rule: string, window: OpenWindow): WindowSummary {
     rule,
     severity: severityOfRank(window.severityRank),
     eventCount: window.count,
-    distinctIps: window.ips.size,
-    distinctAccounts: window.accounts.size,
-    topIps: top(window.ips),
-    topAccounts: top(window.accounts),
+    distinctIps: window.ips.counts.size,
+    distinctAccounts: window.accounts.counts.size,
+    isDistinctIpsCapped: window.ips.untrackedEvents > 0,
+    isDistinctAccountsCapped: window.accounts.untrackedEvents > 0,
+    untrackedIpEvents: window.ips.untrackedEvents,
+    untrackedAccountEvents: window.accounts.untrackedEvents,
+    topIps: top(window.ips.counts),
+    topAccounts: top(window.accounts.counts),
     firstAt: window.firstAt,
     lastAt: window.lastAt,
     actions: Object.fromEntries(window.actions),

@@ -2,14 +2,22 @@ import type { RedisClient } from '../store/redis-client.ts';
 import {
   type AlertSample,
   type AlertWindowStore,
+  type AlertWindowStoreOptions,
   type Ranked,
   severityOfRank,
   severityRank,
   TOP_COUNT,
+  trackingCapOf,
   type WindowState,
   type WindowSummary,
 } from './alert-window.ts';
 import { ADD_EVENT, CLAIM_DIGEST } from './redis-alert-window-scripts.ts';
+
+/** Options of `RedisAlertWindowStore`. */
+export interface RedisAlertWindowStoreOptions extends AlertWindowStoreOptions {
+  /** Isolates fleets (or tests) sharing one Redis; default none. */
+  readonly keyPrefix?: string;
+}
 
 /**
  * Alert windows in Redis, shared by every instance on it: one first alert and one digest per
@@ -18,11 +26,13 @@ import { ADD_EVENT, CLAIM_DIGEST } from './redis-alert-window-scripts.ts';
 export class RedisAlertWindowStore implements AlertWindowStore {
   readonly #client: RedisClient;
   readonly #prefix: string;
+  readonly #cap: number;
 
-  /** `keyPrefix` isolates fleets (or tests) sharing one Redis. */
-  constructor(client: RedisClient, keyPrefix = '') {
+  /** Throws a RangeError when `maxTrackedPerWindow` is not a whole number ≥ 1. */
+  constructor(client: RedisClient, options: RedisAlertWindowStoreOptions = {}) {
     this.#client = client;
-    this.#prefix = `${keyPrefix}{alerts}`;
+    this.#prefix = `${options.keyPrefix ?? ''}{alerts}`;
+    this.#cap = trackingCapOf(options);
   }
 
   async add(rule: string, sample: AlertSample, now: number, windowMs: number): Promise<boolean> {
@@ -39,6 +49,7 @@ export class RedisAlertWindowStore implements AlertWindowStore {
       sample.action ?? '',
       severityRank(sample.severity),
       ttlMs(windowMs),
+      this.#cap,
     );
     return opened === 1;
   }
@@ -110,6 +121,10 @@ function toSummary(rule: string, reply: unknown[]): WindowSummary {
     severity: severityOfRank(num(5)),
     distinctIps: num(6),
     distinctAccounts: num(7),
+    isDistinctIpsCapped: num(11) > 0,
+    isDistinctAccountsCapped: num(12) > 0,
+    untrackedIpEvents: num(11),
+    untrackedAccountEvents: num(12),
     topIps: ranked(reply[8]),
     topAccounts: ranked(reply[9]),
     actions: pairs(reply[10]),

@@ -1,4 +1,4 @@
-import type { AlertMessage } from './alert-message.ts';
+import { type AlertMessage, formatCount } from './alert-message.ts';
 
 /** An alert as an e-mail: subject, plain-text part and HTML part. */
 export interface RenderedEmail {
@@ -23,6 +23,7 @@ export function renderEmail(message: AlertMessage): RenderedEmail {
     KIND_TEXT[message.kind],
     '',
     ...rows.map(([name, value]) => `${name}: ${value}`),
+    ...(message.notes.length === 0 ? [] : ['', ...message.notes.map((note) => `Note: ${note}`)]),
     ...(message.dashboardUrl === null ? [] : ['', `Dashboard: ${message.dashboardUrl}`]),
     '',
   ].join('\n');
@@ -36,6 +37,7 @@ export function renderEmail(message: AlertMessage): RenderedEmail {
         `<tr><th align="left">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`,
     ),
     '</table>',
+    ...message.notes.map((note) => `<p>Note: ${escapeHtml(note)}</p>`),
     message.dashboardUrl === null
       ? ''
       : `<p><a href="${escapeHtml(message.dashboardUrl)}">Open the dashboard</a></p>`,
@@ -49,12 +51,15 @@ function factRows(message: AlertMessage): [string, string][] {
   const list = (items: readonly { value: string; count: number }[]) =>
     items.length === 0 ? 'none' : items.map((item) => `${item.value} (${item.count})`).join(', ');
   const actions = Object.entries(facts.actions);
+  // `10,000+`: past the window's tracking cap the distinct count is a lower bound.
+  const distinct = (count: number, isCapped: boolean) =>
+    `${formatCount(count)}${isCapped ? '+' : ''}`;
   return [
     ['Rule', message.rule],
     ['Severity', message.severity],
-    ['Events', String(facts.eventCount)],
-    ['Distinct IPs', String(facts.distinctIps)],
-    ['Distinct accounts', String(facts.distinctAccounts)],
+    ['Events', formatCount(facts.eventCount)],
+    ['Distinct IPs', distinct(facts.distinctIps, facts.isDistinctIpsCapped)],
+    ['Distinct accounts', distinct(facts.distinctAccounts, facts.isDistinctAccountsCapped)],
     ['Top IPs', list(facts.topIps)],
     ['Top accounts', list(facts.topAccounts)],
     ['First event', facts.firstAt],

@@ -14,6 +14,8 @@ export interface WebhookBody {
     readonly headline: string;
     readonly description: string;
     readonly facts: AlertFacts;
+    /** Caveats on the facts, also appended to `text`: distinct counts that are lower bounds. */
+    readonly notes: readonly string[];
     readonly dashboardUrl: string | null;
   };
 }
@@ -21,8 +23,9 @@ export interface WebhookBody {
 /** Builds the JSON body of `message` (the exact bytes signed are `JSON.stringify` of it). */
 export function renderWebhookBody(message: AlertMessage): WebhookBody {
   const link = message.dashboardUrl === null ? '' : ` <${message.dashboardUrl}|dashboard>`;
+  const notes = message.notes.map((note) => `\n${note}`).join('');
   return {
-    text: `${message.subject}${link}`,
+    text: `${message.subject}${link}${notes}`,
     flux: {
       version: 1,
       kind: message.kind,
@@ -31,6 +34,7 @@ export function renderWebhookBody(message: AlertMessage): WebhookBody {
       headline: message.headline,
       description: message.description,
       facts: message.facts,
+      notes: message.notes,
       dashboardUrl: message.dashboardUrl,
     },
   };

@@ -74,6 +74,9 @@ export interface Config {
   readonly adminSessionIdleMinutes: number;
   /** Error tracking (`SENTRY_*`). */
   readonly sentry: SentryConfig;
-  /** Alerts by e-mail and webhook (`SMTP_URL`, `ALERT_*`, `PUBLIC_URL`). */
+  /**
+   * Alerts by e-mail and webhook (`SMTP_URL`, `ALERT_*`, `PUBLIC_URL`); `PUBLIC_URL` also makes
+   * the dashboard session cookie Secure when it is https.
+   */
   readonly alerts: AlertConfig;
 }

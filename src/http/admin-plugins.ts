@@ -27,6 +27,8 @@ export interface AdminHttpDependencies {
   readonly users: UsersPort;
   readonly sessions: AdminSessionsPort;
   readonly idleMinutes: number;
+  /** `PUBLIC_URL`, or null: when https, the dashboard session cookie is always Secure. */
+  readonly publicUrl: string | null;
   readonly detectorStatus: () => DependencyState;
   readonly policy: () => { policy: DetectionPolicy; source: string };
   /** `GET /api/admin/alerts` and `POST /api/admin/alerts/test`; absent without alerting. */
@@ -45,6 +47,7 @@ export async function registerAdminHttp(app: App, deps: AdminHttpDependencies): 
     accounts: deps.accounts,
     sessions: deps.sessions,
     idleMinutes: deps.idleMinutes,
+    publicUrl: deps.publicUrl,
   });
   await app.register(adminRoutes, {
     prefix: '/api/admin',

@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { digestMessage, firstAlertMessage } from '../../src/alerts/alert-message.ts';
 import { renderEmail } from '../../src/alerts/render-email.ts';
 import { renderWebhookBody } from '../../src/alerts/render-webhook.ts';
@@ -10,6 +10,10 @@ const summary = {
   eventCount: 40,
   distinctIps: 37,
   distinctAccounts: 1,
+  isDistinctIpsCapped: false,
+  isDistinctAccountsCapped: false,
+  untrackedIpEvents: 0,
+  untrackedAccountEvents: 0,
   topIps: [{ value: '203.0.113.7', count: 3 }],
   topAccounts: [{ value: '<script>alert(1)</script>', count: 2 }],
   firstAt: T0,
@@ -55,5 +59,68 @@ it('puts the Slack text on top and the structured alert under `flux`', () => {
     rule: 'brute_force',
     facts: { eventCount: 40, distinctIps: 37, actions: { block: 37, throttle: 3 } },
     dashboardUrl: null,
+  });
+});
+
+describe('a window past its tracking cap', () => {
+  // 10,000 IPs and 800 accounts tracked; 2,345 events from further IPs, 17 about further accounts.
+  const capped = {
+    ...summary,
+    rule: 'refresh_token_reuse',
+    actions: {},
+    eventCount: 52_000,
+    distinctIps: 10_000,
+    distinctAccounts: 800,
+    isDistinctIpsCapped: true,
+    isDistinctAccountsCapped: true,
+    untrackedIpEvents: 2345,
+    untrackedAccountEvents: 17,
+  };
+
+  it('says the distinct IPs are a lower bound in the subject', () => {
+    expect(digestMessage(capped, null).subject).toBe(
+      '[flux-auth] high: refresh_token_reuse — 52,000 events from 10,000+ IPs in 5 min',
+    );
+  });
+
+  it('shows `10,000+` and the untracked events in both e-mail parts', () => {
+    const email = renderEmail(digestMessage(capped, null));
+    expect(email.text).toContain('Events: 52,000\n');
+    expect(email.text).toContain('Distinct IPs: 10,000+\n');
+    expect(email.text).toContain('Distinct accounts: 800+\n');
+    expect(email.text).toContain(
+      'Note: More than 10,000 IPs: a window tracks at most 10,000; 2,345 events came from untracked IPs',
+    );
+    expect(email.text).toContain(
+      'Note: More than 800 accounts: a window tracks at most 800; 17 events concerned untracked accounts',
+    );
+    expect(email.html).toContain('<th align="left">Distinct IPs</th><td>10,000+</td>');
+    expect(email.html).toContain('2,345 events came from untracked IPs');
+  });
+
+  it('gives the webhook the flags, the untracked counts and the notes, also in its text', () => {
+    const body = renderWebhookBody(digestMessage(capped, null));
+    expect(body.flux.facts).toMatchObject({
+      distinctIps: 10_000,
+      isDistinctIpsCapped: true,
+      untrackedIpEvents: 2345,
+      distinctAccounts: 800,
+      isDistinctAccountsCapped: true,
+      untrackedAccountEvents: 17,
+    });
+    expect(body.flux.notes).toHaveLength(2);
+    expect(body.text).toContain('10,000+ IPs');
+    expect(body.text).toContain('2,345 events came from untracked IPs');
+  });
+
+  it('adds no note and no `+` to a window under its cap', () => {
+    const message = digestMessage(summary, null);
+    expect(message.notes).toEqual([]);
+    expect(renderEmail(message).text).toContain('Distinct IPs: 37\n');
+    expect(renderWebhookBody(message).text).not.toContain('\n');
+    expect(renderWebhookBody(message).flux.facts).toMatchObject({
+      isDistinctIpsCapped: false,
+      untrackedIpEvents: 0,
+    });
   });
 });

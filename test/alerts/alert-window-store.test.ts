@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertSample, AlertWindowStore } from '../../src/alerts/alert-window.ts';
+import {
+  type AlertSample,
+  type AlertWindowStore,
+  type AlertWindowStoreOptions,
+  MAX_TRACKED_PER_WINDOW,
+} from '../../src/alerts/alert-window.ts';
 import { MemoryAlertWindowStore } from '../../src/alerts/memory-alert-window-store.ts';
 import { RedisAlertWindowStore } from '../../src/alerts/redis-alert-window-store.ts';
 import type { RedisClient } from '../../src/store/index.ts';
@@ -13,11 +18,16 @@ function sample(at: number, ip: string, action: string | null = 'block'): AlertS
   return { at, ip, account: ip.endsWith('.1') ? 'user-1' : null, action, severity: 'high' };
 }
 
+function event(at: number, ip: string | null, account: string | null): AlertSample {
+  return { at, ip, account, action: null, severity: 'high' };
+}
+
+type OpenStore = (
+  options?: AlertWindowStoreOptions,
+) => Promise<{ store: AlertWindowStore; close(): Promise<void> }>;
+
 // One contract for both forms: the Redis one shared by a fleet, the memory one per instance.
-function contract(
-  name: string,
-  open: () => Promise<{ store: AlertWindowStore; close(): Promise<void> }>,
-) {
+function contract(name: string, open: OpenStore) {
   describe(name, () => {
     let store: AlertWindowStore;
     let close: () => Promise<void>;
@@ -104,26 +114,150 @@ function contract(
       const digests = claims.flat().filter((d) => d.rule === 'r4');
       expect(digests.map((d) => d.eventCount)).toEqual([49]);
     });
+
+    capContract(open);
   });
 }
 
-contract('memory alert windows', async () => ({
-  store: new MemoryAlertWindowStore(),
+// A window tracks at most the cap of distinct IPs and of accounts (3 here, 10,000 by default).
+function capContract(open: OpenStore) {
+  describe('past the tracking cap', () => {
+    const CAP = 3;
+    let store: AlertWindowStore;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, close } = await open({ maxTrackedPerWindow: CAP }));
+    });
+    afterAll(() => close());
+
+    it('keeps counting tracked values, counts events of new ones apart, and keeps the total exact', async () => {
+      const t = T0 + 100 * WINDOW_MS;
+      expect(await store.add('c1', event(t, '10.5.0.1', 'u1'), t, WINDOW_MS)).toBe(true);
+      const held: [string | null, string | null][] = [
+        ['10.5.0.1', 'u1'],
+        ['10.5.0.2', 'u2'],
+        ['10.5.0.3', 'u3'], // both sets full from here
+        ['10.5.0.4', 'u1'], // new IP: untracked; tracked account counts
+        ['10.5.0.1', 'u4'], // tracked IP counts; new account: untracked
+        ['10.5.0.5', null],
+        ['10.5.0.4', null], // still untracked, however often it comes back
+        [null, 'u5'],
+        ['10.5.0.3', 'u3'],
+      ];
+      for (const [i, [ip, account]] of held.entries())
+        await store.add('c1', event(t + 1 + i, ip, account), t + 1 + i, WINDOW_MS);
+      expect(await store.snapshot(t + 20)).toEqual([
+        { rule: 'c1', isOpen: true, windowEnd: t + WINDOW_MS, eventCount: 9, distinctIps: 3 },
+      ]);
+      const [digest] = await store.claimDue(t + WINDOW_MS, WINDOW_MS);
+      expect(digest).toMatchObject({
+        eventCount: 9,
+        distinctIps: 3,
+        isDistinctIpsCapped: true,
+        untrackedIpEvents: 3,
+        distinctAccounts: 3,
+        isDistinctAccountsCapped: true,
+        untrackedAccountEvents: 2,
+      });
+      expect(digest?.topIps).toEqual([
+        { value: '10.5.0.3', count: 2 },
+        { value: '10.5.0.1', count: 2 },
+        { value: '10.5.0.2', count: 1 },
+      ]);
+      expect(digest?.topAccounts).toEqual([
+        { value: 'u3', count: 2 },
+        { value: 'u1', count: 2 },
+        { value: 'u2', count: 1 },
+      ]);
+      // The next window tracks afresh.
+      const next = t + WINDOW_MS + 1;
+      await store.add('c1', event(next, '10.5.0.9', 'u9'), next, WINDOW_MS);
+      const [after] = await store.claimDue(t + 2 * WINDOW_MS, WINDOW_MS);
+      expect(after).toMatchObject({
+        eventCount: 1,
+        distinctIps: 1,
+        isDistinctIpsCapped: false,
+        untrackedIpEvents: 0,
+        isDistinctAccountsCapped: false,
+        untrackedAccountEvents: 0,
+        topIps: [{ value: '10.5.0.9', count: 1 }],
+      });
+    });
+
+    it('is exact, not capped, with as many values as the cap and no more', async () => {
+      const t = T0 + 110 * WINDOW_MS;
+      await store.add('c2', event(t, '10.6.0.1', null), t, WINDOW_MS);
+      for (const ip of ['10.6.0.1', '10.6.0.2', '10.6.0.3', '10.6.0.3'])
+        await store.add('c2', event(t + 1, ip, null), t + 1, WINDOW_MS);
+      const [digest] = await store.claimDue(t + WINDOW_MS, WINDOW_MS);
+      expect(digest).toMatchObject({
+        eventCount: 4,
+        distinctIps: 3,
+        isDistinctIpsCapped: false,
+        untrackedIpEvents: 0,
+        distinctAccounts: 0,
+        isDistinctAccountsCapped: false,
+      });
+    });
+
+    it('tracks exactly the cap under concurrent events of new values', async () => {
+      const t = T0 + 120 * WINDOW_MS;
+      await store.add('c3', event(t, null, null), t, WINDOW_MS);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.add('c3', event(t + 1, `10.7.0.${i}`, `user-${i}`), t + 1, WINDOW_MS),
+        ),
+      );
+      const [digest] = await store.claimDue(t + WINDOW_MS, WINDOW_MS);
+      expect(digest).toMatchObject({
+        eventCount: 40,
+        distinctIps: CAP,
+        untrackedIpEvents: 40 - CAP,
+        distinctAccounts: CAP,
+        untrackedAccountEvents: 40 - CAP,
+      });
+    });
+  });
+}
+
+contract('memory alert windows', async (options) => ({
+  store: new MemoryAlertWindowStore(options),
   close: async () => {},
 }));
 
+describe('the default tracking cap', () => {
+  it('is 10,000 distinct IPs per window', async () => {
+    expect(MAX_TRACKED_PER_WINDOW).toBe(10_000);
+    const store = new MemoryAlertWindowStore();
+    await store.add('d', event(T0, null, null), T0, WINDOW_MS);
+    for (let i = 0; i <= MAX_TRACKED_PER_WINDOW; i += 1)
+      await store.add('d', event(T0 + 1, `ip-${i}`, null), T0 + 1, WINDOW_MS);
+    const [digest] = await store.claimDue(T0 + WINDOW_MS, WINDOW_MS);
+    expect(digest).toMatchObject({
+      eventCount: MAX_TRACKED_PER_WINDOW + 1,
+      distinctIps: MAX_TRACKED_PER_WINDOW,
+      isDistinctIpsCapped: true,
+      untrackedIpEvents: 1,
+    });
+  });
+
+  it('refuses a cap below 1 or not whole', () => {
+    expect(() => new MemoryAlertWindowStore({ maxTrackedPerWindow: 0 })).toThrow(RangeError);
+    expect(() => new MemoryAlertWindowStore({ maxTrackedPerWindow: 2.5 })).toThrow(RangeError);
+  });
+});
+
 describeWithRedis('redis alert windows', () => {
-  let client: RedisClient | null = null;
-  const prefix = uniquePrefix();
-  contract('shared by every instance', async () => {
-    client = await connectTestRedis();
+  // Each store on its own connection and key prefix, dropped when it closes.
+  contract('shared by every instance', async (options) => {
+    const client: RedisClient | null = await connectTestRedis();
     if (client === null) throw new Error('Redis unreachable');
-    const connected = client;
+    const prefix = uniquePrefix();
     return {
-      store: new RedisAlertWindowStore(connected, prefix),
+      store: new RedisAlertWindowStore(client, { ...options, keyPrefix: prefix }),
       close: async () => {
-        await deleteKeys(connected, prefix);
-        connected.disconnect();
+        await deleteKeys(client, prefix);
+        client.disconnect();
       },
     };
   });
@@ -131,7 +265,7 @@ describeWithRedis('redis alert windows', () => {
     const probe = await connectTestRedis();
     if (probe === null) throw new Error('Redis unreachable');
     const p = uniquePrefix();
-    const store = new RedisAlertWindowStore(probe, p);
+    const store = new RedisAlertWindowStore(probe, { keyPrefix: p });
     await store.add('rx', sample(T0, '10.9.9.9'), T0, WINDOW_MS);
     await store.add('rx', sample(T0, '10.9.9.8'), T0, WINDOW_MS);
     const keys = await probe.keys(`${p}*`);

@@ -129,7 +129,7 @@ it('when Redis fails, alerts per instance rather than not at all', async () => {
   });
   const local = new MemoryAlertWindowStore();
   const { alerter, results, errors, advance } = build(
-    new RedisAlertWindowStore(client, 'x:'),
+    new RedisAlertWindowStore(client, { keyPrefix: 'x:' }),
     local,
   );
   try {

@@ -57,7 +57,7 @@ forEachDialect((_dialect, open) => {
   });
 
   describe('dashboard sign-in', () => {
-    it('sets an httpOnly SameSite=Strict cookie for the admin API path, Secure only over https', async () => {
+    it('sets an httpOnly SameSite=Strict cookie for the admin API path, Secure only over https (no PUBLIC_URL)', async () => {
       const { res, setCookie, body } = await signIn();
       expect(res.status).toBe(200);
       expect(setCookie).toMatch(/^flux_admin_session=[A-Za-z0-9_-]{43};/);
@@ -106,6 +106,40 @@ forEachDialect((_dialect, open) => {
       const right = await call('POST', '/api/admin/session', { ip, body: ADMIN });
       expect(right.status).toBe(429);
       expect(right.headers.get('set-cookie')).toBeNull();
+    });
+  });
+
+  describe('behind a TLS-terminating proxy left out of TRUST_PROXY', () => {
+    // The request arrives as plain http, without forwarding headers: only an https PUBLIC_URL
+    // says that the browser used https.
+    const signInOverPlainHttp = async (env: Record<string, string>) => {
+      const other = await createTestService(db.handle, { clock: () => now, env });
+      try {
+        const res = await fetch(`${await other.listen()}/api/admin/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ADMIN),
+        });
+        expect(res.status).toBe(200);
+        const setCookie = res.headers.get('set-cookie') ?? '';
+        expect(setCookie).toMatch(/^flux_admin_session=[A-Za-z0-9_-]{43};/);
+        return setCookie;
+      } finally {
+        await other.close();
+      }
+    };
+
+    it('makes the cookie Secure when PUBLIC_URL is https', async () => {
+      expect(await signInOverPlainHttp({ PUBLIC_URL: 'https://auth.example.com' })).toMatch(
+        /; Secure/i,
+      );
+    });
+
+    it('leaves Secure out when PUBLIC_URL is http or unset', async () => {
+      expect(await signInOverPlainHttp({ PUBLIC_URL: 'http://auth.internal:3000' })).not.toMatch(
+        /Secure/i,
+      );
+      expect(await signInOverPlainHttp({})).not.toMatch(/Secure/i);
     });
   });
 

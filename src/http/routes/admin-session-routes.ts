@@ -29,6 +29,8 @@ export interface AdminSessionRoutesOptions {
   readonly sessions: AdminSessionsPort;
   /** Minutes of inactivity that end a session (shown to the admin). */
   readonly idleMinutes: number;
+  /** `PUBLIC_URL` (null when unset): an https one makes the session cookie always Secure. */
+  readonly publicUrl: string | null;
 }
 
 const SessionInfo = Type.Object({
@@ -47,6 +49,7 @@ export const adminSessionRoutes: FastifyPluginAsyncTypebox<AdminSessionRoutesOpt
   opts,
 ) => {
   const { accounts, sessions } = opts;
+  const isPublicUrlHttps = opts.publicUrl?.toLowerCase().startsWith('https:') === true;
   const infoOf = async (session: ActiveAdminSession) => {
     const user = await accounts.getUser(session.userId);
     if (user?.role !== 'admin') throw new ForbiddenError('This account is not an admin');
@@ -88,7 +91,9 @@ export const adminSessionRoutes: FastifyPluginAsyncTypebox<AdminSessionRoutesOpt
       });
       if (user.role !== 'admin') throw new ForbiddenError('This account is not an admin');
       const session = await sessions.create(user.id);
-      setSessionCookie(request, reply, session.token);
+      setSessionCookie(reply, session.token, {
+        isSecure: isPublicUrlHttps || request.protocol === 'https',
+      });
       return infoOf(session);
     },
   );
@@ -151,11 +156,17 @@ async function requireSession(
   return session;
 }
 
-// Secure whenever the browser reached us over https (directly or through a trusted proxy).
-function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string): void {
+// Secure whenever the browser reached us over https: directly, through a trusted proxy, or, as
+// an https PUBLIC_URL says, through a TLS-terminating proxy left out of TRUST_PROXY (the request
+// then looks like http, and a cookie without Secure could later leak over plain http).
+function setSessionCookie(
+  reply: FastifyReply,
+  token: string,
+  options: { readonly isSecure: boolean },
+): void {
   void reply.setCookie(ADMIN_SESSION_COOKIE, token, {
     httpOnly: true,
-    secure: request.protocol === 'https',
+    secure: options.isSecure,
     sameSite: 'strict',
     path: ADMIN_COOKIE_PATH,
   });
