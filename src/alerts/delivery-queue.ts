@@ -1,5 +1,6 @@
 import { type AlertChannel, type ChannelName, classifyDeliveryError } from './alert-channel.ts';
 import type { AlertMessage } from './alert-message.ts';
+import { attemptSignal } from './attempt-signal.ts';
 
 /** How a message ended on one channel; also the `outcome` column of the `alerts` table. */
 export type DeliveryOutcome = 'sent' | 'failed' | 'dropped';
@@ -165,10 +166,10 @@ export class DeliveryQueue {
         return job.settle(resultOf(job, 'dropped', attempt - 1, 'shutdown'));
       const left = deadline - clock();
       if (left <= 0) return job.settle(resultOf(job, 'failed', attempt - 1, errorClass));
-      const signal = AbortSignal.any([
+      const { signal, release } = attemptSignal(
         this.#stop.signal,
-        AbortSignal.timeout(Math.min(attemptTimeoutMs, left)),
-      ]);
+        Math.min(attemptTimeoutMs, left),
+      );
       try {
         await job.channel.send(job.message, signal);
         return job.settle(resultOf(job, 'sent', attempt, null));
@@ -176,6 +177,8 @@ export class DeliveryQueue {
         if (this.#stop.signal.aborted)
           return job.settle(resultOf(job, 'dropped', attempt, 'shutdown'));
         errorClass = signal.aborted ? 'timeout' : classifyDeliveryError(error);
+      } finally {
+        release();
       }
       if (attempt === maxAttempts) break;
       const delay = this.#backoffMs(attempt);

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertChannel } from '../../src/alerts/alert-channel.ts';
 import { testAlertMessage } from '../../src/alerts/alert-message.ts';
@@ -74,6 +76,28 @@ describe('delivery queue over a real HTTP receiver', () => {
     expect(elapsed).toBeLessThan(5000);
     expect(result.attempts).toBeGreaterThanOrEqual(2);
     expect(result.attempts).toBeLessThan(10);
+  });
+
+  it('cuts each attempt at its timeout while garbage collection runs', async () => {
+    // On Node 20 a timeout signal inside AbortSignal.any() was collected and never fired
+    // (nodejs/node#57736): under GC pressure a hung receiver held the attempt for its full 10 s.
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const collecting = setInterval(collectGarbage, 10);
+    try {
+      receiver.received.length = 0;
+      receiver.behaviour = () => ({ status: 200, delayMs: 10_000 });
+      const started = Date.now();
+      const result = await queueWith(
+        { attemptTimeoutMs: 300, deadlineMs: 30_000, maxAttempts: 2 },
+        [],
+      ).deliver(channel, message);
+      expect(result).toMatchObject({ outcome: 'failed', attempts: 2, errorClass: 'timeout' });
+      // Two attempts of 300 ms and one short wait; a lost timer would take 10 s per attempt.
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      clearInterval(collecting);
+    }
   });
 
   it('drops what does not fit the bounded queue, and counts it', async () => {
