@@ -49,12 +49,23 @@ describe('SIGTERM during a login load', () => {
       `SIGTERM under load: exit ${exitCode}; ${answers.length} requests ${JSON.stringify(countStatuses(answers))}, ${inFlightAtSignal} in flight at the signal, no answer: ${JSON.stringify(unanswered.map((a) => a.errorCode))}; audit rows count ${counted} requests`,
     );
     expect(exitCode).toBe(0);
-    expect(Object.keys(countStatuses(answered))).toEqual(['401']);
     expect(inFlightAtSignal).toBeGreaterThan(0);
-    // Only connections the closed server never accepted go unanswered: refused, never reset.
-    expect(unanswered.filter((a) => a.errorCode !== 'ECONNREFUSED')).toEqual([]);
+    // Everything sent before the signal is answered in full: a 401 from the password check.
+    const sentBefore = answers.filter((a) => a.sentAt < signalAt);
+    expect(countStatuses(sentBefore)).toEqual({ 401: sentBefore.length });
+    // What is sent after it may still be served, or is turned away: a 503 on a kept-alive
+    // connection (Fastify's answer while closing), a reset of an idle connection the drain
+    // closes as the request goes out (HTTP/1.1's keep-alive race, RFC 9112 §9.3.1), or a
+    // refused connection once the listener is gone. Nothing else.
+    const sentAfter = answers.filter((a) => a.sentAt >= signalAt);
+    const turnedAway = sentAfter.filter((a) => a.status !== 401);
+    expect(
+      turnedAway.filter(
+        (a) => a.status !== 503 && a.errorCode !== 'ECONNREFUSED' && a.errorCode !== 'ECONNRESET',
+      ),
+    ).toEqual([]);
     expect(unanswered.every((a) => a.sentAt >= signalAt)).toBe(true);
     // Every login the server answered passed the detector: each is in an audit row.
-    expect(counted).toBe(answered.length);
+    expect(counted).toBe(answered.filter((a) => a.status === 401).length);
   }, 180_000);
 });
