@@ -176,7 +176,9 @@ export class DeliveryQueue {
       } catch (error) {
         if (this.#stop.signal.aborted)
           return job.settle(resultOf(job, 'dropped', attempt, 'shutdown'));
-        errorClass = signal.aborted ? 'timeout' : classifyDeliveryError(error);
+        const isTimeout =
+          signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
+        errorClass = isTimeout ? 'timeout' : classifyDeliveryError(error);
       } finally {
         release();
       }

@@ -5,6 +5,9 @@ import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.
 import { ScriptedLoginLoad } from '../helpers/scripted-login-load.ts';
 import { ServerProcess } from '../helpers/server-processes.ts';
 
+/** Before this long ahead of the signal, a request has surely been read by the server (ms). */
+const SIGNAL_MARGIN_MS = 1000;
+
 // Issue 13, building on test/e2e/graceful-shutdown.test.ts (16 logins sent, then the signal):
 // SIGTERM lands in the middle of a steady login load.
 describe('SIGTERM during a login load', () => {
@@ -50,21 +53,22 @@ describe('SIGTERM during a login load', () => {
     );
     expect(exitCode).toBe(0);
     expect(inFlightAtSignal).toBeGreaterThan(0);
-    // Everything sent before the signal is answered in full: a 401 from the password check.
-    const sentBefore = answers.filter((a) => a.sentAt < signalAt);
-    expect(countStatuses(sentBefore)).toEqual({ 401: sentBefore.length });
-    // What is sent after it may still be served, or is turned away: a 503 on a kept-alive
-    // connection (Fastify's answer while closing), a reset of an idle connection the drain
-    // closes as the request goes out (HTTP/1.1's keep-alive race, RFC 9112 §9.3.1), or a
-    // refused connection once the listener is gone. Nothing else.
-    const sentAfter = answers.filter((a) => a.sentAt >= signalAt);
-    const turnedAway = sentAfter.filter((a) => a.status !== 401);
+    // A request sent well before the signal was read by the server, so the drain must finish
+    // it: a 401 from the password check. One sent just before or after it may not have been
+    // read yet (each request opens its own connection): then it may still be served, or be
+    // turned away with Fastify's 503 while closing, a reset of a connection still in the
+    // listen queue when the listener closes, or a refusal once it is gone. Nothing else. The
+    // audit check below catches a request that was processed and then lost.
+    const settledBefore = signalAt - SIGNAL_MARGIN_MS;
+    const sentBefore = answers.filter((a) => a.sentAt < settledBefore);
+    expect(sentBefore.filter((a) => a.status !== 401)).toEqual([]);
+    const turnedAway = answers.filter((a) => a.sentAt >= settledBefore && a.status !== 401);
     expect(
       turnedAway.filter(
         (a) => a.status !== 503 && a.errorCode !== 'ECONNREFUSED' && a.errorCode !== 'ECONNRESET',
       ),
     ).toEqual([]);
-    expect(unanswered.every((a) => a.sentAt >= signalAt)).toBe(true);
+    expect(unanswered.every((a) => a.sentAt >= settledBefore)).toBe(true);
     // Every login the server answered passed the detector: each is in an audit row.
     expect(counted).toBe(answered.filter((a) => a.status === 401).length);
   }, 180_000);

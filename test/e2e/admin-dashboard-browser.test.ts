@@ -14,6 +14,9 @@ import { openPostgresTestDatabase, type TestDatabase } from '../helpers/database
 import { readJson } from '../helpers/json.ts';
 import { createTestService, type TestService } from '../helpers/test-service.ts';
 
+/** Page state arrives through the page's own requests: on a busy CI host, seconds late. */
+const POLL = { timeout: 30_000 };
+
 // Screenshots of every page, kept as test artefacts (gitignored).
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'dashboard');
 const ADMIN = { email: 'ops@example.com', password: 'ops passphrase 2026' };
@@ -84,7 +87,9 @@ describe('admin dashboard in Chromium', () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const { page, problems } = await open(context);
       await signIn(page, ADMIN);
-      await expect.poll(() => page.getByRole('heading', { name: 'Overview' }).count()).toBe(1);
+      await expect
+        .poll(() => page.getByRole('heading', { name: 'Overview' }).count(), POLL)
+        .toBe(1);
 
       const statuses: number[] = [];
       for (let i = 0; i < 6; i += 1)
@@ -101,7 +106,7 @@ describe('admin dashboard in Chromium', () => {
 
       await row.getByRole('button', { name: `Unblock ${ATTACKER_IP}` }).click();
       await page.getByText(`Unblocked ${ATTACKER_IP}.`).waitFor();
-      await expect.poll(() => page.locator(`tr[data-ip="${ATTACKER_IP}"]`).count()).toBe(0);
+      await expect.poll(() => page.locator(`tr[data-ip="${ATTACKER_IP}"]`).count(), POLL).toBe(0);
 
       const next = await login(PLAIN, ATTACKER_IP);
       expect(next.status).toBe(200);
@@ -131,11 +136,13 @@ describe('admin dashboard in Chromium', () => {
 
       // The overview's charts count what just happened (from GET /api/admin/stats).
       await page.goto(`${service.url}/admin/#/overview`);
-      await expect.poll(() => page.locator('figure.chart canvas').count()).toBe(2);
+      await expect.poll(() => page.locator('figure.chart canvas').count(), POLL).toBe(2);
       const legend = await page.locator('figure.chart').first().locator('.legend').textContent();
       expect(legend).toMatch(/Blocks: [1-9]/);
       // The top-offenders table comes from its own request, which may land after the charts.
-      await expect.poll(() => page.locator('table', { hasText: ATTACKER_IP }).count()).toBe(1);
+      await expect
+        .poll(() => page.locator('table', { hasText: ATTACKER_IP }).count(), POLL)
+        .toBe(1);
 
       for (const [name, hash] of [
         ['overview', '#/overview'],
@@ -232,11 +239,11 @@ describe('admin dashboard in Chromium', () => {
       await page.getByLabel('IP', { exact: true }).fill('198.51.100.120');
       await page.getByRole('button', { name: 'Apply' }).click();
       const shown = page.locator('table.events tbody tr');
-      await expect.poll(() => shown.count()).toBe(50);
+      await expect.poll(() => shown.count(), POLL).toBe(50);
       await page.getByRole('button', { name: 'Older events' }).click();
-      await expect.poll(() => shown.count()).toBe(100);
+      await expect.poll(() => shown.count(), POLL).toBe(100);
       await page.getByRole('button', { name: 'Older events' }).click();
-      await expect.poll(() => shown.count()).toBe(120);
+      await expect.poll(() => shown.count(), POLL).toBe(120);
       expect(await page.getByRole('button', { name: 'Older events' }).count()).toBe(0);
       const times = await shown.locator('td:first-child').allTextContents();
       expect(times).toHaveLength(120);
