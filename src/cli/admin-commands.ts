@@ -8,7 +8,7 @@ import {
 } from '../accounts/index.ts';
 import { createDatabase, migrateToLatest } from '../db/index.ts';
 import { operatorActionEvent, SecurityEventBus } from '../events/index.ts';
-import { RefreshTokens } from '../tokens/index.ts';
+import { loadRefreshTokenSeal, RefreshTokens } from '../tokens/index.ts';
 import { cliActor, withAuditLog } from './cli-audit.ts';
 import { failAndExit, loadConfigOrExit } from './load-or-exit.ts';
 
@@ -84,10 +84,11 @@ async function changeRole(command: string, email: string, role: Role): Promise<v
 export async function runCleanupTokens(): Promise<void> {
   const { config } = loadConfigOrExit();
   try {
-    const deleted = await withDatabase((h) =>
+    const deleted = await withDatabase(async (h) =>
       new RefreshTokens({
         db: h.db,
         events: new SecurityEventBus(),
+        seal: await loadRefreshTokenSeal(h.db),
         ttlMs: config.refreshTokenTtlSeconds * 1000,
       }).deleteExpired(Date.now()),
     );

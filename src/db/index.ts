@@ -12,5 +12,10 @@ export {
   type RecoveryInfo,
 } from './database-availability.ts';
 export { withAvailability } from './guarded-dialect.ts';
-export { createMigrator, listPendingMigrations, migrateToLatest } from './migrations.ts';
+export {
+  createMigrator,
+  listPendingMigrations,
+  migrateToLatest,
+  REFRESH_TOKEN_KEY_NAME,
+} from './migrations.ts';
 export type * from './types.ts';

@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+
+/** Name of the service_keys row that keys refresh-token tags. */
+export const REFRESH_TOKEN_KEY_NAME = 'refresh_token_mac';
 
 // Times are stored as epoch milliseconds in a 64-bit integer on both dialects.
 const migrations: Record<string, Migration> = {
@@ -200,6 +204,38 @@ const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex('security_events_severity_time_idx').execute();
+    },
+  },
+  // The key of the tag that lets a made-up refresh token be refused without a database lookup
+  // (token endpoints have no IP block, so each guess used to cost PostgreSQL a query). Tokens
+  // issued before have no tag; they stay valid until the last of them expires.
+  '0008_service_keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('service_keys')
+        .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('secret', 'varchar(128)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('legacy_until', 'bigint')
+        .execute();
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely migrations are schema-agnostic
+      const typed = db as Kysely<any>;
+      const last = await typed
+        .selectFrom('refresh_tokens')
+        .select((eb) => eb.fn.max('expires_at').as('until'))
+        .executeTakeFirst();
+      await typed
+        .insertInto('service_keys')
+        .values({
+          name: REFRESH_TOKEN_KEY_NAME,
+          secret: randomBytes(32).toString('base64url'),
+          created_at: Date.now(),
+          legacy_until: last?.until == null ? null : Number(last.until),
+        })
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('service_keys').execute();
     },
   },
 };

@@ -26,6 +26,18 @@ export interface RefreshTokensTable {
   replaced_by: string | null;
 }
 
+/**
+ * Secrets the service keeps for itself, created by a migration and shared by every instance.
+ * `refresh_token_mac` keys the tag on refresh tokens; `legacy_until` is the last instant a
+ * token issued before the tag existed can still be valid (null: there were none).
+ */
+export interface ServiceKeysTable {
+  name: string;
+  secret: string;
+  created_at: number;
+  legacy_until: number | null;
+}
+
 /** One security event in the audit log. `details` is a JSON object encoded as text. */
 export interface SecurityEventsTable {
   id: string;
@@ -113,6 +125,7 @@ export interface Database {
   login_outcomes: LoginOutcomesTable;
   alerts: AlertsTable;
   admin_sessions: AdminSessionsTable;
+  service_keys: ServiceKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

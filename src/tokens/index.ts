@@ -9,6 +9,12 @@ export {
 } from './access-tokens.ts';
 export { type NewRefreshToken, RefreshTokenRepository } from './refresh-token-repository.ts';
 export {
+  loadRefreshTokenSeal,
+  MissingSealKeyError,
+  RefreshTokenSeal,
+  type SealCheck,
+} from './refresh-token-seal.ts';
+export {
   DEFAULT_REFRESH_TTL_MS,
   hashRefreshToken,
   type IssuedRefreshToken,

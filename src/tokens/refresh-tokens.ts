@@ -4,6 +4,7 @@ import type { Database } from '../db/index.ts';
 import { InvalidRefreshTokenError } from '../errors.ts';
 import { EVENT_TYPES, type SecurityEventBus } from '../events/index.ts';
 import { RefreshTokenRepository } from './refresh-token-repository.ts';
+import type { RefreshTokenSeal } from './refresh-token-seal.ts';
 
 /** Default refresh token lifetime in milliseconds (30 days). */
 export const DEFAULT_REFRESH_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -28,6 +29,8 @@ export interface IssuedRefreshToken {
 export interface RefreshTokensOptions {
   readonly db: Kysely<Database>;
   readonly events: SecurityEventBus;
+  /** Tags issued tokens and refuses made-up ones before the database (loadRefreshTokenSeal). */
+  readonly seal: RefreshTokenSeal;
   /** Lifetime of each token in milliseconds; default 30 days. */
   readonly ttlMs?: number;
   /** Epoch milliseconds; default Date.now. */
@@ -40,13 +43,15 @@ export function hashRefreshToken(token: string): string {
 }
 
 /**
- * Opaque rotating refresh tokens (256-bit, base64url) in families. Presenting a rotated
- * token revokes its family and publishes `refresh_token_reuse` (high).
+ * Opaque rotating refresh tokens (256 random bits, base64url, plus an HMAC tag) in families.
+ * Presenting a rotated token revokes its family and publishes `refresh_token_reuse` (high).
+ * A token whose tag does not match is refused without a database query.
  */
 export class RefreshTokens {
   readonly #db: Kysely<Database>;
   readonly #repository: RefreshTokenRepository;
   readonly #events: SecurityEventBus;
+  readonly #seal: RefreshTokenSeal;
   readonly #ttlMs: number;
   readonly #clock: () => number;
 
@@ -54,6 +59,7 @@ export class RefreshTokens {
     this.#db = options.db;
     this.#repository = new RefreshTokenRepository(options.db);
     this.#events = options.events;
+    this.#seal = options.seal;
     this.#ttlMs = options.ttlMs ?? DEFAULT_REFRESH_TTL_MS;
     this.#clock = options.clock ?? Date.now;
   }
@@ -72,7 +78,7 @@ export class RefreshTokens {
    */
   async rotate(token: string, context: RequestContext): Promise<IssuedRefreshToken> {
     const now = this.#clock();
-    const row = await this.#repository.findByHash(hashRefreshToken(token));
+    const row = await this.#find(token, now);
     if (!row) throw new InvalidRefreshTokenError();
     if (row.rotated_at !== null) {
       await this.#handleReuse(row.user_id, row.family_id, now, context);
@@ -96,8 +102,9 @@ export class RefreshTokens {
 
   /** Revokes the session (whole family) of a token, for logout. Unknown tokens are ignored. */
   async revoke(token: string): Promise<void> {
-    const row = await this.#repository.findByHash(hashRefreshToken(token));
-    if (row) await this.#repository.revokeFamily(row.family_id, this.#clock());
+    const now = this.#clock();
+    const row = await this.#find(token, now);
+    if (row) await this.#repository.revokeFamily(row.family_id, now);
   }
 
   /** Revokes every token of a family; returns how many rows changed. */
@@ -113,6 +120,12 @@ export class RefreshTokens {
   /** Deletes tokens expired at `now` or revoked more than one TTL ago; returns how many. */
   deleteExpired(now: number): Promise<number> {
     return this.#repository.deleteExpired(now, now - this.#ttlMs);
+  }
+
+  /** The stored row of a token, or undefined; a forged one never reaches the database. */
+  async #find(token: string, now: number) {
+    if (this.#seal.check(token, now) === 'forged') return undefined;
+    return this.#repository.findByHash(hashRefreshToken(token));
   }
 
   async #handleReuse(
@@ -140,7 +153,7 @@ export class RefreshTokens {
   }
 
   #newToken(userId: string, familyId: string, now: number) {
-    const token = randomBytes(32).toString('base64url');
+    const token = this.#seal.seal(randomBytes(32).toString('base64url'));
     const id = randomUUID();
     const expiresAt = now + this.#ttlMs;
     return {

@@ -12,7 +12,13 @@ import type { DatabaseHandle } from '../db/index.ts';
 import type { SecurityEventBus } from '../events/index.ts';
 import type { ErrorTracker } from '../monitoring/error-tracker.ts';
 import type { ServiceMetrics } from '../monitoring/metrics/index.ts';
-import { type AccessTokenKey, AccessTokens, RefreshTokens, TokenService } from '../tokens/index.ts';
+import {
+  type AccessTokenKey,
+  AccessTokens,
+  loadRefreshTokenSeal,
+  RefreshTokens,
+  TokenService,
+} from '../tokens/index.ts';
 
 /** Accounts, their hash queue and hasher, from config (part of `createServices`). */
 export function createAccounts(
@@ -64,6 +70,7 @@ export async function createTokens(
   const refreshTokens = new RefreshTokens({
     db: database.db,
     events: deps.bus,
+    seal: await loadRefreshTokenSeal(database.db),
     ttlMs: config.refreshTokenTtlSeconds * 1000,
     clock,
   });

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { decodeJwt, SignJWT } from 'jose';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { readJson } from '../helpers/json.ts';
@@ -109,5 +111,39 @@ describe('attack: forged and misused access tokens', () => {
       const res = await fetch(`${service.url}/api/auth/me`, { headers: { authorization: header } });
       expect(res.status).toBe(401);
     }
+  });
+
+  it('refuses made-up refresh tokens without a database lookup', async () => {
+    // Token endpoints have no IP block, so each guess used to cost the database a query. With
+    // the table out of the way, a lookup would fail (5xx); the tag check answers 401 first.
+    const [random, tag] = session.refreshToken.split('.') as [string, string];
+    const guesses = [
+      randomBytes(32).toString('hex'),
+      randomBytes(32).toString('base64url'),
+      `${randomBytes(32).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+      `${random}.${randomBytes(16).toString('base64url')}`,
+      `${randomBytes(32).toString('base64url')}.${tag}`,
+    ];
+    const refresh = (refreshToken: string) =>
+      fetch(`${service.url}/api/auth/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken }),
+      });
+    await sql`alter table refresh_tokens rename to refresh_tokens_away`.execute(db.handle.db);
+    try {
+      for (let round = 0; round < 40; round += 1) {
+        for (const guess of guesses) {
+          const res = await refresh(guess);
+          expect(res.status).toBe(401);
+          expect((await readJson(res)).code).toBe('INVALID_REFRESH_TOKEN');
+        }
+      }
+      // Control: the genuine token does need the table, so the check above is not vacuous.
+      expect((await refresh(session.refreshToken)).status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await sql`alter table refresh_tokens_away rename to refresh_tokens`.execute(db.handle.db);
+    }
+    expect((await refresh(session.refreshToken)).status).toBe(200);
   });
 });

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/db/index.ts';
+import { createMigrator } from '../../src/db/index.ts';
 import { InvalidRefreshTokenError } from '../../src/errors.ts';
 import { type SecurityEvent, SecurityEventBus } from '../../src/events/index.ts';
 import {
   DEFAULT_REFRESH_TTL_MS,
   hashRefreshToken,
+  loadRefreshTokenSeal,
+  RefreshTokenSeal,
   RefreshTokens,
   type RequestContext,
 } from '../../src/tokens/index.ts';
@@ -37,21 +40,41 @@ forEachDialect((_dialect, open) => {
   let now: number;
   let events: SecurityEvent[];
   let refresh: RefreshTokens;
+  let bus: SecurityEventBus;
+  let seal: RefreshTokenSeal;
 
   beforeAll(async () => {
     database = await open();
     await insertUser(database.handle, 'u1');
   });
   afterAll(() => database?.cleanup());
-  beforeEach(() => {
+  beforeEach(async () => {
     now = T0;
     events = [];
-    const bus = new SecurityEventBus();
+    bus = new SecurityEventBus();
     bus.subscribe((event) => {
       events.push(event);
     });
-    refresh = new RefreshTokens({ db: database.handle.db, events: bus, clock: () => now });
+    seal = await loadRefreshTokenSeal(database.handle.db);
+    refresh = new RefreshTokens({ db: database.handle.db, events: bus, seal, clock: () => now });
   });
+
+  /** Stores a row for `token` directly, as a token issued some other way would be. */
+  const storeRow = (token: string, id: string, familyId = id) =>
+    database.handle.db
+      .insertInto('refresh_tokens')
+      .values({
+        id,
+        user_id: 'u1',
+        family_id: familyId,
+        token_hash: hashRefreshToken(token),
+        created_at: now,
+        expires_at: now + DEFAULT_REFRESH_TTL_MS,
+        rotated_at: null,
+        revoked_at: null,
+        replaced_by: null,
+      })
+      .execute();
 
   const rowOf = (token: string) =>
     database.handle.db
@@ -60,9 +83,9 @@ forEachDialect((_dialect, open) => {
       .where('token_hash', '=', hashRefreshToken(token))
       .executeTakeFirst();
 
-  it('issues 256-bit base64url tokens stored only as their SHA-256 hex', async () => {
+  it('issues 256-bit base64url tokens with a 128-bit tag, stored only as their SHA-256 hex', async () => {
     const issued = await refresh.issue('u1');
-    expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(issued.token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/);
     expect(issued.expiresAt).toBe(T0 + DEFAULT_REFRESH_TTL_MS);
     const rows = await database.handle.db.selectFrom('refresh_tokens').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(issued.token);
@@ -162,6 +185,73 @@ forEachDialect((_dialect, open) => {
         .execute();
       expect(successors).toHaveLength(2);
     }
+  });
+
+  it('refuses a token whose tag does not match, even when a row with its hash is stored', async () => {
+    const issued = await refresh.issue('u1');
+    const [random, tag] = issued.token.split('.') as [string, string];
+    const otherRandom = `${random.slice(0, -1)}${random.endsWith('A') ? 'B' : 'A'}`;
+    const forgeries = [
+      `${otherRandom}.${tag}`, // someone else's tag
+      `${random}.${tag.startsWith('A') ? 'B' : 'A'}${tag.slice(1)}`, // a tag one character off
+      `${random}.${tag}x`, // a tag of the wrong length
+    ];
+    for (const [i, forged] of forgeries.entries()) {
+      // Had the lookup happened, this row would have let the forged token through.
+      await storeRow(forged, `forged-${i}`);
+      await expect(refresh.rotate(forged, CONTEXT)).rejects.toBeInstanceOf(
+        InvalidRefreshTokenError,
+      );
+      await refresh.revoke(forged);
+      expect((await rowOf(forged))?.revoked_at).toBeNull();
+    }
+    await expect(refresh.rotate(issued.token, CONTEXT)).resolves.toBeDefined();
+  });
+
+  it('accepts an untagged token from before the tag until the last of them expires', async () => {
+    const key = Buffer.alloc(32, 7);
+    const legacyUntil = T0 + 60_000;
+    const withLegacy = new RefreshTokens({
+      db: database.handle.db,
+      events: bus,
+      seal: new RefreshTokenSeal(key, legacyUntil),
+      clock: () => now,
+    });
+    const old = 'L'.repeat(43);
+    await storeRow(old, 'legacy-1');
+    const next = await withLegacy.rotate(old, CONTEXT);
+    // Its successor carries a tag like any new token.
+    expect(next.token).toMatch(/\.[A-Za-z0-9_-]{22}$/);
+    expect(new RefreshTokenSeal(key, null).check(next.token, now)).toBe('sealed');
+
+    const late = 'M'.repeat(43);
+    await storeRow(late, 'legacy-2');
+    now = legacyUntil;
+    await expect(withLegacy.rotate(late, CONTEXT)).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+    // A database created after the tag existed never accepts an untagged token.
+    now = T0;
+    await expect(refresh.rotate(late, CONTEXT)).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+    expect((await rowOf(late))?.rotated_at).toBeNull();
+  });
+
+  it('migration 0008 keeps untagged tokens valid until the last stored one expires', async () => {
+    const db = database.handle.db;
+    expect((await db.selectFrom('service_keys').selectAll().execute())[0]).toMatchObject({
+      name: 'refresh_token_mac',
+      legacy_until: null,
+    });
+    await createMigrator(db).migrateDown();
+    await storeRow('N'.repeat(43), 'legacy-3');
+    await db
+      .updateTable('refresh_tokens')
+      .set({ expires_at: T0 + 123_456 })
+      .where('id', '=', 'legacy-3')
+      .execute();
+    expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined();
+    const rows = await db.selectFrom('service_keys').selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]?.legacy_until)).toBeGreaterThanOrEqual(T0 + 123_456);
+    expect(rows[0]?.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('refuses unknown, expired and revoked tokens', async () => {

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AccountService, PasswordHasher, UserRepository } from '../../src/accounts/index.ts';
 import { InvalidRefreshTokenError, UnauthenticatedError } from '../../src/errors.ts';
 import { SecurityEventBus } from '../../src/events/index.ts';
-import { AccessTokens, RefreshTokens, TokenService } from '../../src/tokens/index.ts';
+import {
+  AccessTokens,
+  loadRefreshTokenSeal,
+  RefreshTokens,
+  TokenService,
+} from '../../src/tokens/index.ts';
 import { forEachDialect, type TestDatabase } from '../helpers/databases.ts';
 import { testPasswordPolicy } from '../helpers/strength.ts';
 
@@ -33,6 +38,7 @@ forEachDialect((_dialect, open) => {
       refreshTokens: new RefreshTokens({
         db: database.handle.db,
         events: new SecurityEventBus(),
+        seal: await loadRefreshTokenSeal(database.handle.db),
         clock,
       }),
       users: accounts,
@@ -84,6 +90,7 @@ forEachDialect((_dialect, open) => {
     const refreshTokens = new RefreshTokens({
       db: database.handle.db,
       events: new SecurityEventBus(),
+      seal: await loadRefreshTokenSeal(database.handle.db),
       clock: () => now,
     });
     const forgetful = new TokenService({
