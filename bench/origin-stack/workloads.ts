@@ -175,18 +175,3 @@ export function refreshes(stack: Stack, addresses: Addresses, seconds: number) {
     };
   });
 }
-
-/**
- * Refreshes with tokens the server never issued (one lookup, 401), 16 users on raw keep-alive
- * connections (pre-encoded requests: the generator stays cheap, the server sets the rate).
- */
-export function unknownRefreshes(stack: Stack, addresses: Addresses, seconds: number) {
-  const host = new URL(stack.url).host;
-  return closedLoop(16, seconds, async () => {
-    const client = await RawFloodClient.open(stack.url, addresses.next());
-    const request = encodeJsonPost(host, '/api/auth/refresh', {
-      refreshToken: randomBytes(32).toString('hex'),
-    });
-    return { step: () => client.send(request), close: () => client.close() };
-  });
-}
