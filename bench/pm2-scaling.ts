@@ -107,11 +107,13 @@ function formatCores(cores: CoresBusy): string {
 const rate = (m: Measurement) => m.requests / m.seconds;
 
 function formatMeasurement(m: Measurement): string {
-  const mode = m.pipeline === 1 ? 'keep-alive' : `pipelined ×${m.pipeline}, p99 of each batch`;
+  // wrk times a pipelined batch as one, and records some batches as 0 µs: no p99 for those.
+  const mode =
+    m.pipeline === 1 ? `keep-alive, p99 ${fmt(m.p99Ms, 1)} ms` : `pipelined ×${m.pipeline}`;
   const answers =
     m.non2xx === m.requests ? `all ${m.requests} refused` : `${m.requests - m.non2xx} NOT refused`;
   const errors = m.socketErrors > 0 ? `, ${m.socketErrors} socket errors` : '';
-  return `${fmt(rate(m), 0)} req/s, p99 ${fmt(m.p99Ms, 1)} ms (${mode}; ${answers}${errors}); ${formatCores(m.cores)}`;
+  return `${fmt(rate(m), 0)} req/s (${mode}; ${answers}${errors}); ${formatCores(m.cores)}`;
 }
 
 /** One POST from 127.0.0.1, as wrk sends it; returns the status. */
