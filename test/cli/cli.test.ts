@@ -56,7 +56,7 @@ describe('flux-auth CLI', () => {
     });
     expect(result.code).toBe(78);
     expect(result.stderr.trim()).toMatch(
-      /^flux-auth: database: 6 database migration\(s\) pending \(0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity\); run `flux-auth migrate` first\.$/,
+      /^flux-auth: database: 7 database migration\(s\) pending \(0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity, 0008_service_keys\); run `flux-auth migrate` first\.$/,
     );
   });
 
@@ -113,7 +113,7 @@ describe('flux-auth CLI', () => {
     const result = await run(['doctor'], { DATA_DIR: mkdtempSync(join(tmpdir(), 'flux-doc-')) });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /FAIL\s+migrations\s+6 pending: 0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity.*flux-auth migrate/,
+      /FAIL\s+migrations\s+7 pending: 0001_initial, 0002_ip_blocks, 0003_login_outcomes, 0004_alerts, 0006_admin_sessions, 0007_security_events_severity, 0008_service_keys.*flux-auth migrate/,
     );
   });
 
