@@ -140,7 +140,7 @@ async function checkedWarmUp(url: string, route: ReturnType<typeof routes>[numbe
   }
 }
 
-/** The two routes: a login flood from a blocked 127.0.0.1, and refreshes with made-up tokens. */
+/** The two routes: a login flood from a blocked 127.0.0.1, and refreshes with made-up tokens (shaped like real ones). */
 function routes(email: string) {
   return [
     {
@@ -152,7 +152,7 @@ function routes(email: string) {
     {
       name: 'unknown refresh',
       path: '/api/auth/refresh',
-      body: JSON.stringify({ refreshToken: '{{hex64}}' }),
+      body: JSON.stringify({ refreshToken: '{{token}}' }),
       refusal: 401,
     },
   ] as const;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 // Worker process: closed-loop HTTP clients against one of the detector-http bench servers, for
 // a fixed time per call, so the load generator never shares the servers' event loops.
 import { UNROUTED_PATH } from './detector-http-servers.ts';
@@ -58,6 +59,12 @@ function sharedPool(block: number): SourceAddressPool {
 
 let sequence = 0;
 
+/** Made-up refresh tokens shaped like real ones, so each costs the tag check a real one costs. */
+const UNKNOWN_TOKENS = Array.from(
+  { length: 1024 },
+  () => `${randomBytes(32).toString('base64url')}.${randomBytes(16).toString('base64url')}`,
+);
+
 function requestOf(
   kind: DetectorHttpKind,
   accounts: readonly BenchAccount[],
@@ -72,7 +79,7 @@ function requestOf(
     case 'refresh-unknown':
       return {
         path: '/api/auth/refresh',
-        body: { refreshToken: `bench-unknown-refresh-token-${n % 1024}` },
+        body: { refreshToken: UNKNOWN_TOKENS[n % UNKNOWN_TOKENS.length] },
       };
     case 'login-malformed':
       return {

@@ -2,6 +2,7 @@
 // cores to the service: on this 2-core machine it costs about a quarter of what the Node
 // generator in bench/origin-stack/client.ts costs per request.
 import { execFile, execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 export interface WrkRun {
   readonly url: string;
   readonly path: string;
-  /** JSON body of every request; `{{hex64}}` in it becomes 64 fresh random hex digits each time. */
+  /** JSON body of every request; `{{token}}` in it becomes a fresh made-up refresh token each time. */
   readonly body: string;
   readonly connections: number;
   readonly seconds: number;
@@ -50,17 +51,20 @@ export function wrkScript(
   run: Pick<WrkRun, 'path' | 'body' | 'pipeline' | 'countStatuses'>,
 ): string {
   return `
-local hex = "0123456789abcdef"
-local function hex64()
+local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+math.randomseed(${randomInt(2 ** 31)})
+local function chars(n)
   local t = {}
-  for i = 1, 64 do local n = math.random(1, 16); t[i] = hex:sub(n, n) end
+  for i = 1, n do local k = math.random(1, 64); t[i] = alphabet:sub(k, k) end
   return table.concat(t)
 end
+-- Shaped like a real refresh token (random part, dot, tag), so the service checks its tag.
+local function token() return chars(43) .. "." .. chars(22) end
 local body = ${JSON.stringify(run.body)}
-local random = body:find("{{hex64}}", 1, true) ~= nil
+local random = body:find("{{token}}", 1, true) ~= nil
 local headers = { ["Content-Type"] = "application/json" }
 local function one()
-  local b = random and body:gsub("{{hex64}}", hex64) or body
+  local b = random and body:gsub("{{token}}", token) or body
   return wrk.format("POST", ${JSON.stringify(run.path)}, headers, b)
 end
 local fixed = nil
@@ -107,9 +111,9 @@ export function parseWrkOutput(output: string): WrkResult {
   );
   // `times` prints the shell's own times, then its children's: "0m0.260s 0m1.290s".
   const times = [...output.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)].at(-1);
-  const cpuSeconds = times
-    ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])
-    : Number.NaN;
+  if (!times) throw new Error(`no CPU times after wrk's output:\n${output}`);
+  const cpuSeconds =
+    Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]);
   const statuses = /^statuses: (\{.*\})$/m.exec(output);
   return {
     ...(statuses ? { statuses: JSON.parse(statuses[1] as string) as Record<string, number> } : {}),
@@ -133,6 +137,8 @@ export async function runWrk(run: WrkRun): Promise<WrkResult> {
       execFile(
         'bash',
         ['-c', 'wrk "$@" && times', 'wrk', ...args, `${run.url}${run.path}`],
+        // `times` writes the locale's decimal separator; the parser expects a dot.
+        { env: { ...process.env, LC_ALL: 'C' } },
         (error, stdout, stderr) =>
           error ? reject(new Error(`${error.message}${stderr}`)) : resolve(stdout),
       );

@@ -88,7 +88,7 @@ export async function runCleanupTokens(): Promise<void> {
       new RefreshTokens({
         db: h.db,
         events: new SecurityEventBus(),
-        seal: await loadRefreshTokenSeal(h.db),
+        seal: await loadRefreshTokenSeal(h.db, config.refreshTokenTtlSeconds * 1000),
         ttlMs: config.refreshTokenTtlSeconds * 1000,
       }).deleteExpired(Date.now()),
     );

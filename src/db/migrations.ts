@@ -208,7 +208,11 @@ const migrations: Record<string, Migration> = {
   },
   // The key of the tag that lets a made-up refresh token be refused without a database lookup
   // (token endpoints have no IP block, so each guess used to cost PostgreSQL a query). Tokens
-  // issued before have no tag; they stay valid until the last of them expires.
+  // issued before have no tag. On a database with users, `legacy_until` is the last expiry of a
+  // token not yet revoked (replaying a revoked one is refused either way), and the service adds
+  // one token lifetime from now (see loadRefreshTokenSeal) for tokens that instances still on
+  // the old code issue during a rolling deploy. Migrating down and up again makes a new key,
+  // which ends every session.
   '0008_service_keys': {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -220,8 +224,11 @@ const migrations: Record<string, Migration> = {
         .execute();
       // biome-ignore lint/suspicious/noExplicitAny: Kysely migrations are schema-agnostic
       const typed = db as Kysely<any>;
+      const now = Date.now();
+      const hasUsers = (await typed.selectFrom('users').select('id').limit(1).execute()).length > 0;
       const last = await typed
         .selectFrom('refresh_tokens')
+        .where('revoked_at', 'is', null)
         .select((eb) => eb.fn.max('expires_at').as('until'))
         .executeTakeFirst();
       await typed
@@ -229,8 +236,8 @@ const migrations: Record<string, Migration> = {
         .values({
           name: REFRESH_TOKEN_KEY_NAME,
           secret: randomBytes(32).toString('base64url'),
-          created_at: Date.now(),
-          legacy_until: last?.until == null ? null : Number(last.until),
+          created_at: now,
+          legacy_until: hasUsers ? Math.max(now, Number(last?.until ?? 0)) : null,
         })
         .execute();
     },

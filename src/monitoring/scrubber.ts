@@ -53,7 +53,8 @@ const QUOTED_KEY_VALUE =
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 // Compact JWS/JWT: three base64url parts, the first a JSON header (`eyJ`).
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-// Opaque tokens (refresh tokens are 43 base64url characters). UUIDs (36) and trace ids (32) pass.
+// Opaque tokens (a refresh token's random part is 43 base64url characters; its 22-character tag
+// after the dot stays, and is worthless alone). UUIDs (36) and trace ids (32) pass.
 const OPAQUE_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{40,}(?![A-Za-z0-9_-])/g;
 // A path or URL followed by a query string: everything from `?` to the next space or quote.
 const QUERY_STRING = /((?:[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*|\/[^\s?#"'<>]*))\?[^\s#"'<>]*/gi;

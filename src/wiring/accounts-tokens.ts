@@ -70,7 +70,7 @@ export async function createTokens(
   const refreshTokens = new RefreshTokens({
     db: database.db,
     events: deps.bus,
-    seal: await loadRefreshTokenSeal(database.db),
+    seal: await loadRefreshTokenSeal(database.db, config.refreshTokenTtlSeconds * 1000),
     ttlMs: config.refreshTokenTtlSeconds * 1000,
     clock,
   });

@@ -32,6 +32,10 @@ async function insertUser(handle: DatabaseHandle, id: string): Promise<void> {
     .execute();
 }
 
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Another last character of a 22-character base64url text that decodes to the same 16 bytes. */
+const sameBytesOtherSpelling = (last: string) => BASE64URL[BASE64URL.indexOf(last) ^ 1] as string;
+
 /** Lets listeners scheduled with queueMicrotask run. */
 const flushEvents = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -55,7 +59,7 @@ forEachDialect((_dialect, open) => {
     bus.subscribe((event) => {
       events.push(event);
     });
-    seal = await loadRefreshTokenSeal(database.handle.db);
+    seal = await loadRefreshTokenSeal(database.handle.db, DEFAULT_REFRESH_TTL_MS);
     refresh = new RefreshTokens({ db: database.handle.db, events: bus, seal, clock: () => now });
   });
 
@@ -195,6 +199,7 @@ forEachDialect((_dialect, open) => {
       `${otherRandom}.${tag}`, // someone else's tag
       `${random}.${tag.startsWith('A') ? 'B' : 'A'}${tag.slice(1)}`, // a tag one character off
       `${random}.${tag}x`, // a tag of the wrong length
+      `${random}.${tag.slice(0, -1)}${sameBytesOtherSpelling(tag.at(-1) as string)}`,
     ];
     for (const [i, forged] of forgeries.entries()) {
       // Had the lookup happened, this row would have let the forged token through.
@@ -223,6 +228,14 @@ forEachDialect((_dialect, open) => {
     // Its successor carries a tag like any new token.
     expect(next.token).toMatch(/\.[A-Za-z0-9_-]{22}$/);
     expect(new RefreshTokenSeal(key, null).check(next.token, now)).toBe('sealed');
+    // Replaying the rotated untagged token is still reuse: the family, tagged successor included,
+    // is revoked.
+    await expect(withLegacy.rotate(old, CONTEXT)).rejects.toBeInstanceOf(InvalidRefreshTokenError);
+    await expect(withLegacy.rotate(next.token, CONTEXT)).rejects.toBeInstanceOf(
+      InvalidRefreshTokenError,
+    );
+    await flushEvents();
+    expect(events.filter((e) => e.type === 'refresh_token_reuse')).toHaveLength(1);
 
     const late = 'M'.repeat(43);
     await storeRow(late, 'legacy-2');
@@ -234,24 +247,56 @@ forEachDialect((_dialect, open) => {
     expect((await rowOf(late))?.rotated_at).toBeNull();
   });
 
-  it('migration 0008 keeps untagged tokens valid until the last stored one expires', async () => {
-    const db = database.handle.db;
-    expect((await db.selectFrom('service_keys').selectAll().execute())[0]).toMatchObject({
-      name: 'refresh_token_mac',
-      legacy_until: null,
-    });
-    await createMigrator(db).migrateDown();
-    await storeRow('N'.repeat(43), 'legacy-3');
-    await db
-      .updateTable('refresh_tokens')
-      .set({ expires_at: T0 + 123_456 })
-      .where('id', '=', 'legacy-3')
-      .execute();
-    expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined();
-    const rows = await db.selectFrom('service_keys').selectAll().execute();
+  it('migration 0008 on a database without users accepts no untagged token', async () => {
+    // This database was migrated before its user was inserted.
+    const rows = await database.handle.db.selectFrom('service_keys').selectAll().execute();
     expect(rows).toHaveLength(1);
-    expect(Number(rows[0]?.legacy_until)).toBeGreaterThanOrEqual(T0 + 123_456);
+    expect(rows[0]).toMatchObject({ name: 'refresh_token_mac', legacy_until: null });
     expect(rows[0]?.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(seal.check('L'.repeat(43), Date.now())).toBe('forged');
+  });
+
+  it('migration 0008 on a database in use keeps untagged tokens until the last live one expires, and a lifetime for a rolling deploy', async () => {
+    const own = await open();
+    try {
+      const db = own.handle.db;
+      await insertUser(own.handle, 'u2');
+      await createMigrator(db).migrateDown();
+      const day = 24 * 60 * 60 * 1000;
+      const lastLive = Date.now() + 40 * day;
+      const row = (id: string, expiresAt: number, revokedAt: number | null) => ({
+        id,
+        user_id: 'u2',
+        family_id: id,
+        token_hash: hashRefreshToken(id),
+        created_at: T0,
+        expires_at: expiresAt,
+        rotated_at: null,
+        revoked_at: revokedAt,
+        replaced_by: null,
+      });
+      await db
+        .insertInto('refresh_tokens')
+        .values([row('live', lastLive, null), row('revoked', lastLive + 9 * day, T0)])
+        .execute();
+      const before = Date.now();
+      expect((await createMigrator(db).migrateToLatest()).error).toBeUndefined();
+      const key = await db.selectFrom('service_keys').selectAll().executeTakeFirstOrThrow();
+      // The revoked token's later expiry does not count: replaying it is refused either way.
+      expect(Number(key.legacy_until)).toBe(lastLive);
+
+      const untagged = 'N'.repeat(43);
+      const ttl = 10 * day;
+      const loaded = await loadRefreshTokenSeal(db, ttl);
+      expect(loaded.check(untagged, lastLive - 1)).toBe('legacy');
+      expect(loaded.check(untagged, lastLive)).toBe('forged');
+      // A lifetime longer than what is stored: tokens old instances issue after the migration.
+      const long = await loadRefreshTokenSeal(db, 60 * day);
+      expect(long.check(untagged, before + 60 * day)).toBe('legacy');
+      expect(long.check(untagged, Date.now() + 62 * day)).toBe('forged');
+    } finally {
+      await own.cleanup();
+    }
   });
 
   it('refuses unknown, expired and revoked tokens', async () => {

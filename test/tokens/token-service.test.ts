@@ -4,6 +4,7 @@ import { InvalidRefreshTokenError, UnauthenticatedError } from '../../src/errors
 import { SecurityEventBus } from '../../src/events/index.ts';
 import {
   AccessTokens,
+  DEFAULT_REFRESH_TTL_MS,
   loadRefreshTokenSeal,
   RefreshTokens,
   TokenService,
@@ -38,7 +39,7 @@ forEachDialect((_dialect, open) => {
       refreshTokens: new RefreshTokens({
         db: database.handle.db,
         events: new SecurityEventBus(),
-        seal: await loadRefreshTokenSeal(database.handle.db),
+        seal: await loadRefreshTokenSeal(database.handle.db, DEFAULT_REFRESH_TTL_MS),
         clock,
       }),
       users: accounts,
@@ -90,7 +91,7 @@ forEachDialect((_dialect, open) => {
     const refreshTokens = new RefreshTokens({
       db: database.handle.db,
       events: new SecurityEventBus(),
-      seal: await loadRefreshTokenSeal(database.handle.db),
+      seal: await loadRefreshTokenSeal(database.handle.db, DEFAULT_REFRESH_TTL_MS),
       clock: () => now,
     });
     const forgetful = new TokenService({
