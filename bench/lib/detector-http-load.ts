@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 // Worker process: closed-loop HTTP clients against one of the detector-http bench servers, for
 // a fixed time per call, so the load generator never shares the servers' event loops.
+import { randomBytes } from 'node:crypto';
 import { UNROUTED_PATH } from './detector-http-servers.ts';
 import { LoopbackClient } from './http-client.ts';
 import type { BenchAccount } from './login-load.ts';

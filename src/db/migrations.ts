@@ -209,9 +209,10 @@ const migrations: Record<string, Migration> = {
   // The key of the tag that lets a made-up refresh token be refused without a database lookup
   // (token endpoints have no IP block, so each guess used to cost PostgreSQL a query). Tokens
   // issued before have no tag. On a database with users, `legacy_until` is the last expiry of a
-  // token not yet revoked (replaying a revoked one is refused either way), and the service adds
-  // one token lifetime from now (see loadRefreshTokenSeal) for tokens that instances still on
-  // the old code issue during a rolling deploy. Migrating down and up again makes a new key,
+  // token not yet revoked (replaying a revoked one is refused either way); the service extends it
+  // to at least one token lifetime plus a day after this migration's `created_at` (see
+  // loadRefreshTokenSeal), for tokens that instances still on the old code issue during a
+  // rolling deploy. Migrating down and up again makes a new key,
   // which ends every session.
   '0008_service_keys': {
     async up(db: Kysely<unknown>) {

@@ -28,8 +28,9 @@ export interface RefreshTokensTable {
 
 /**
  * Secrets the service keeps for itself, created by a migration and shared by every instance.
- * `refresh_token_mac` keys the tag on refresh tokens; `legacy_until` is the last instant a
- * token issued before the tag existed can still be valid (null: there were none).
+ * `refresh_token_mac` keys the tag on refresh tokens; from `legacy_until` on, an untagged token
+ * (issued before the tag existed) is refused, though the service may extend it (see
+ * loadRefreshTokenSeal); null: the database had no users, so no untagged token is accepted.
  */
 export interface ServiceKeysTable {
   name: string;
