@@ -212,8 +212,7 @@ const migrations: Record<string, Migration> = {
   // token not yet revoked (replaying a revoked one is refused either way); the service extends it
   // to at least one token lifetime plus a day after this migration's `created_at` (see
   // loadRefreshTokenSeal), for tokens that instances still on the old code issue during a
-  // rolling deploy. Migrating down and up again makes a new key,
-  // which ends every session.
+  // rolling deploy. Migrating down and up again makes a new key, which ends every session.
   '0008_service_keys': {
     async up(db: Kysely<unknown>) {
       await db.schema
