@@ -1,5 +1,6 @@
 import type { BlockRecord, CounterStore } from '../store/index.ts';
 import type { BlockChanges } from './block-repository.ts';
+import { Serial } from './serial.ts';
 
 /** Options of `BlockSync`. Times are epoch ms. */
 export interface BlockSyncOptions {
@@ -12,6 +13,8 @@ export interface BlockSyncOptions {
   readonly onError: (error: unknown) => void;
   /** How often the database is asked for changes. Default 500. */
   readonly intervalMs?: number;
+  /** Shared with the store's blocks and unblocks by hand, so a poll never interleaves with them. */
+  readonly serial?: Serial;
 }
 
 /** How often a server asks the database for block changes by default (ms). */
@@ -27,9 +30,11 @@ export class BlockSync {
   #version = 0;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
+  readonly #serial: Serial;
 
   constructor(options: BlockSyncOptions) {
     this.#options = options;
+    this.#serial = options.serial ?? new Serial();
   }
 
   /** Loads every active block, then polls until `stop`. Rejects when the first load fails. */
@@ -46,11 +51,13 @@ export class BlockSync {
   }
 
   /** Applies every change written since the last call (all active blocks on the first). */
-  async catchUp(): Promise<void> {
-    const changes = await this.#options.repository.changesSince(this.#version);
-    const now = this.#options.clock();
-    for (const block of changes.blocks) await this.#apply(block, now);
-    this.#version = changes.version;
+  catchUp(): Promise<void> {
+    return this.#serial.run(async () => {
+      const changes = await this.#options.repository.changesSince(this.#version);
+      const now = this.#options.clock();
+      for (const block of changes.blocks) await this.#apply(block, now);
+      this.#version = changes.version;
+    });
   }
 
   /** Stops polling and waits for a poll in flight. */

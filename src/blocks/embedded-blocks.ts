@@ -4,6 +4,7 @@ import { type CounterStore, MemoryCounterStore } from '../store/index.ts';
 import { BlockRepository } from './block-repository.ts';
 import { BlockSync } from './block-sync.ts';
 import { PersistedBlockStore } from './persisted-block-store.ts';
+import { Serial } from './serial.ts';
 
 /** The embedded mode's detection store, with its blocks kept in the database. */
 export interface EmbeddedBlocks {
@@ -22,8 +23,9 @@ export function createEmbeddedBlocks(options: {
 }): EmbeddedBlocks {
   const memory = new MemoryCounterStore();
   const repository = new BlockRepository(options.db);
+  const serial = new Serial();
   return {
-    store: new PersistedBlockStore(memory, repository, options.onError),
+    store: new PersistedBlockStore(memory, repository, options.onError, serial),
     createSync: (onLifted) =>
       new BlockSync({
         repository,
@@ -31,6 +33,7 @@ export function createEmbeddedBlocks(options: {
         onLifted,
         clock: options.clock,
         onError: options.onError,
+        serial,
       }),
   };
 }

@@ -16,6 +16,7 @@ import type {
   ReputationScore,
   SetBlockInput,
 } from '../store/index.ts';
+import { Serial } from './serial.ts';
 
 /** Where blocks are kept beyond the process (the `BlockRepository`). Times in epoch ms. */
 export interface BlockJournal {
@@ -34,12 +35,23 @@ export class PersistedBlockStore implements CounterStore {
   readonly #inner: CounterStore;
   readonly #journal: BlockJournal;
   readonly #onError: (error: unknown) => void;
+  readonly #serial: Serial;
 
-  /** `onError` hears background writes that failed (the block still holds in this process). */
-  constructor(inner: CounterStore, journal: BlockJournal, onError: (error: unknown) => void) {
+  /**
+   * `onError` hears background writes that failed (the block still holds in this process).
+   * `serial` is shared with the BlockSync over `inner`: a block or unblock by hand and a poll
+   * never interleave, so a poll that read a block before it was lifted cannot put it back.
+   */
+  constructor(
+    inner: CounterStore,
+    journal: BlockJournal,
+    onError: (error: unknown) => void,
+    serial: Serial = new Serial(),
+  ) {
     this.#inner = inner;
     this.#journal = journal;
     this.#onError = onError;
+    this.#serial = serial;
   }
 
   /** See `CounterStore.precheckIp`; a block it creates is journaled in the background. */
@@ -111,17 +123,21 @@ export class PersistedBlockStore implements CounterStore {
   }
 
   /** See `CounterStore.setBlock`; resolves once the journal has it too. */
-  async setBlock(input: SetBlockInput): Promise<BlockRecord> {
-    const block = await this.#inner.setBlock(input);
-    await this.#journal.save(block, input.now);
-    return block;
+  setBlock(input: SetBlockInput): Promise<BlockRecord> {
+    return this.#serial.run(async () => {
+      const block = await this.#inner.setBlock(input);
+      await this.#journal.save(block, input.now);
+      return block;
+    });
   }
 
   /** See `CounterStore.unblock`; true when either this process or the journal had the block. */
-  async unblock(ipKey: string, now: number): Promise<boolean> {
-    const wasActive = await this.#inner.unblock(ipKey, now);
-    const wasKept = await this.#journal.lift(ipKey, now);
-    return wasActive || wasKept;
+  unblock(ipKey: string, now: number): Promise<boolean> {
+    return this.#serial.run(async () => {
+      const wasActive = await this.#inner.unblock(ipKey, now);
+      const wasKept = await this.#journal.lift(ipKey, now);
+      return wasActive || wasKept;
+    });
   }
 
   /** See `CounterStore.ping`. */

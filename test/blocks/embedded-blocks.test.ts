@@ -139,6 +139,21 @@ forEachDialect((_dialect, open) => {
       }
     });
 
+    it('an unblock while a poll is in flight stays unblocked (the poll read the block before)', async () => {
+      db = await open();
+      const server = process(db, Date.now);
+      await server.sync.catchUp();
+      for (let round = 0; round < 20; round += 1) {
+        await server.detector.blockIp('203.0.113.7', { durationSeconds: 600, reason: 'admin' });
+        // The poll reads the block's row; the admin lifts it before the poll applies what it read.
+        const poll = server.sync.catchUp();
+        const lifted = server.detector.unblockIp('203.0.113.7');
+        await Promise.all([poll, lifted]);
+        expect(await answerOf(server.detector)).toBe('allow');
+      }
+      expect(server.errors).toEqual([]);
+    });
+
     it('a lift written before this process created a newer block leaves the newer one', async () => {
       db = await open();
       const clock = fakeClock(T0);
